@@ -1,0 +1,1 @@
+"""Consolidate a Supabase chat app's messaging systems on a live database, and prove it."""

@@ -1,0 +1,224 @@
+"""The consolidation config: table and column mapping, type mapping, session rule, buckets.
+
+The default is SPEC's seed-shaped mapping; a TOML file overrides any part of it and is
+validated before anything runs, with errors that name the offending key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+import uuid
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from consolidation.errors import ConfigError
+
+CONFIG_ENV = "CONSOLIDATION_CONFIG"
+
+
+def _identifier(value: str) -> str:
+    # Identifiers are always composed with psycopg.sql.Identifier, so quoting makes any
+    # text safe; we still refuse what PostgreSQL itself would truncate or reject.
+    if not value or "\x00" in value:
+        raise ValueError("must be a non-empty identifier without NUL bytes")
+    if len(value.encode()) > 63:
+        raise ValueError("is longer than PostgreSQL's 63-byte identifier limit")
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tables(Strict):
+    schema_: Identifier = Field("public", alias="schema")
+    profiles: Identifier = "profiles"
+    bookings: Identifier = "bookings"
+    messages: Identifier = "messages"
+    voice_notes: Identifier = "voice_notes"
+    chat_sessions: Identifier = "chat_sessions"
+    chat_messages: Identifier = "chat_messages"
+
+
+class ProfilesColumns(Strict):
+    id: Identifier = "id"
+    role: Identifier = "role"
+
+
+class BookingsColumns(Strict):
+    id: Identifier = "id"
+    user_id: Identifier = "user_id"
+    reader_id: Identifier = "reader_id"
+    status: Identifier = "status"
+    created_at: Identifier = "created_at"
+
+
+class MessagesColumns(Strict):
+    id: Identifier = "id"
+    booking_id: Identifier = "booking_id"
+    sender_id: Identifier = "sender_id"
+    recipient_id: Identifier = "recipient_id"
+    type: Identifier = "type"
+    content: Identifier = "content"
+    file_url: Identifier = "file_url"
+    metadata: Identifier = "metadata"
+    created_at: Identifier = "created_at"
+
+
+class VoiceNotesColumns(Strict):
+    id: Identifier = "id"
+    user_id: Identifier = "user_id"
+    context_type: Identifier = "context_type"
+    context_id: Identifier = "context_id"
+    file_url: Identifier = "file_url"
+    file_name: Identifier = "file_name"
+    file_size: Identifier = "file_size"
+    duration_seconds: Identifier = "duration_seconds"
+    created_at: Identifier = "created_at"
+
+
+class ChatSessionsColumns(Strict):
+    id: Identifier = "id"
+    participants: Identifier = "participants"
+    type: Identifier = "type"
+    booking_id: Identifier = "booking_id"
+    status: Identifier = "status"
+    created_at: Identifier = "created_at"
+    last_message_at: Identifier = "last_message_at"
+
+
+class ChatMessagesColumns(Strict):
+    id: Identifier = "id"
+    session_id: Identifier = "session_id"
+    sender_id: Identifier = "sender_id"
+    type: Identifier = "type"
+    content: Identifier = "content"
+    file_url: Identifier = "file_url"
+    file_name: Identifier = "file_name"
+    file_size: Identifier = "file_size"
+    duration_seconds: Identifier = "duration_seconds"
+    reply_to_message_id: Identifier = "reply_to_message_id"
+    metadata: Identifier = "metadata"
+    created_at: Identifier = "created_at"
+
+
+class Columns(Strict):
+    profiles: ProfilesColumns = ProfilesColumns()
+    bookings: BookingsColumns = BookingsColumns()
+    messages: MessagesColumns = MessagesColumns()
+    voice_notes: VoiceNotesColumns = VoiceNotesColumns()
+    chat_sessions: ChatSessionsColumns = ChatSessionsColumns()
+    chat_messages: ChatMessagesColumns = ChatMessagesColumns()
+
+
+ChatType = Literal["text", "image", "file", "audio"]
+
+
+class SessionRule(Strict):
+    # Namespace of the direct-session key: the same participant pair gives the same
+    # session id on every run and machine, and a different deployment can pick its own.
+    direct_namespace: uuid.UUID = uuid.UUID("5b0c61d4-6c63-4c1e-9f0e-3a7d2f1c9e55")
+    booking_status: dict[str, Literal["active", "ended"]] = {
+        "pending": "active",
+        "active": "active",
+        "completed": "ended",
+        "cancelled": "ended",
+    }
+
+
+class VoiceNotes(Strict):
+    chat_context_types: tuple[str, ...] = ("chat",)
+    message_type: ChatType = "audio"
+
+
+class Merge(Strict):
+    batch_size: int = Field(5000, gt=0, le=1_000_000)
+    lock_timeout_ms: int = Field(2000, gt=0)
+    statement_timeout_ms: int = Field(120_000, gt=0)
+    max_retries: int = Field(6, ge=0)
+
+
+class Storage(Strict):
+    legacy_buckets: tuple[str, ...] = ("chat-attachments", "voice-notes")
+    target_bucket: str = "chat-files"
+    reference_style: Literal["bucket_path", "path", "public_url"] = "bucket_path"
+    keep_sources: bool = False
+    move_unreferenced: bool = False
+    concurrency: int = Field(8, gt=0, le=64)
+
+
+class Policies(Strict):
+    admin_roles: tuple[str, ...] = ("admin", "super_admin")
+    admin_source: Literal["function", "claim"] = "function"
+
+
+class Journal(Strict):
+    schema_: Identifier = Field("consolidation", alias="schema")
+
+
+class Database(Strict):
+    # Optional pin: refuse to write to any database whose system identifier differs.
+    expected_system_identifier: str | None = None
+
+
+class Config(Strict):
+    tables: Tables = Tables()
+    columns: Columns = Columns()
+    type_map: dict[str, ChatType] = {
+        "text": "text",
+        "image": "image",
+        "file": "file",
+        "voice": "audio",
+        "audio": "audio",
+    }
+    session_rule: SessionRule = SessionRule()
+    voice_notes: VoiceNotes = VoiceNotes()
+    merge: Merge = Merge()
+    storage: Storage = Storage()
+    policies: Policies = Policies()
+    journal: Journal = Journal()
+    database: Database = Database()
+
+    def fingerprint(self) -> str:
+        """A stable hash of the effective configuration, recorded in the journal."""
+        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration in {source}:"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        reason = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"  {key}: {reason}")
+    return "\n".join(lines)
+
+
+def parse_config(text: str, source: str = "<string>") -> Config:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source), hint="fix the keys named above") from exc
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load the config from PATH, else $CONSOLIDATION_CONFIG, else the default mapping."""
+    chosen = path or os.environ.get(CONFIG_ENV)
+    if not chosen:
+        return Config()
+    file = Path(chosen)
+    if not file.is_file():
+        raise ConfigError(f"configuration file {file} does not exist")
+    return parse_config(file.read_text(encoding="utf-8"), str(file))

@@ -1,0 +1,1 @@
+"""Placeholder: the synthetic legacy dataset (being written)."""

@@ -1,0 +1,1 @@
+"""Storage migration: inventory, reference parsing, backends, and the transfer journal."""

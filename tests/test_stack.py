@@ -1,0 +1,127 @@
+"""The local stack behaves as Supabase's database does for the parts policies rely on."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import psycopg
+import pytest
+
+from consolidation.pytest_plugin import LocalDatabase
+from consolidation.stack import Stack
+
+
+def as_user(conn: psycopg.Connection, role: str, claims: dict | None) -> None:
+    """Act as PostgREST does: transaction-local role and claims."""
+    conn.execute("SELECT set_config('role', %s, true)", [role])
+    if claims is not None:
+        conn.execute("SELECT set_config('request.jwt.claims', %s, true)", [json.dumps(claims)])
+
+
+def test_up_is_idempotent_and_reuses_the_running_server(local_stack: Stack) -> None:
+    before = local_stack.status()
+    after = local_stack.up()
+    assert before.running and after.running
+    assert (after.pid, after.port) == (before.pid, before.port)
+
+
+def test_contract_roles(empty_db: LocalDatabase) -> None:
+    with empty_db.connect() as conn:
+        roles = dict(
+            conn.execute(
+                "SELECT rolname, rolbypassrls FROM pg_roles WHERE rolname = ANY(%s)",
+                [["anon", "authenticated", "service_role", "authenticator",
+                  "supabase_admin", "supabase_storage_admin"]],
+            ).fetchall()
+        )
+        assert set(roles) == {"anon", "authenticated", "service_role", "authenticator",
+                              "supabase_admin", "supabase_storage_admin"}
+        assert roles["service_role"] is True and roles["authenticated"] is False
+        inherits, members = conn.execute(
+            "SELECT r.rolinherit, array_agg(g.rolname ORDER BY g.rolname) FROM pg_roles r "
+            "JOIN pg_auth_members m ON m.member = r.oid JOIN pg_roles g ON g.oid = m.roleid "
+            "WHERE r.rolname = 'authenticator' GROUP BY r.rolinherit"
+        ).fetchone()
+        assert inherits is False
+        assert {"anon", "authenticated", "service_role"} <= set(members)
+
+
+def test_public_default_privileges_grant_all_to_api_roles(empty_db: LocalDatabase) -> None:
+    with empty_db.connect() as conn:
+        conn.execute("CREATE TABLE public.fresh (id int)")
+        for role in ("anon", "authenticated", "service_role"):
+            assert conn.execute(
+                "SELECT has_table_privilege(%s, 'public.fresh', 'SELECT,INSERT,UPDATE,DELETE')", [role]
+            ).fetchone()[0], role
+
+
+def test_auth_functions_read_claims_like_supabase(empty_db: LocalDatabase) -> None:
+    user = str(uuid.uuid4())
+    claims = {"sub": user, "role": "authenticated", "email": "a@example.test"}
+    with empty_db.connect(autocommit=False) as conn:
+        as_user(conn, "authenticated", claims)
+        uid, role, email, jwt = conn.execute(
+            "SELECT auth.uid(), auth.role(), auth.email(), auth.jwt()"
+        ).fetchone()
+        assert str(uid) == user and role == "authenticated" and email == "a@example.test"
+        assert jwt == claims
+        conn.rollback()
+        # The legacy per-claim settings win over the JSON, as in Supabase's functions.
+        legacy = str(uuid.uuid4())
+        as_user(conn, "authenticated", claims)
+        conn.execute("SELECT set_config('request.jwt.claim.sub', %s, true)", [legacy])
+        assert str(conn.execute("SELECT auth.uid()").fetchone()[0]) == legacy
+        conn.rollback()
+        as_user(conn, "anon", {"role": "anon"})
+        assert conn.execute("SELECT auth.uid()").fetchone()[0] is None
+        conn.rollback()
+        # Settings are transaction-local: nothing leaks into the next transaction.
+        assert conn.execute("SELECT auth.uid(), current_user").fetchone() == (None, "postgres")
+
+
+def test_service_role_sees_rows_rls_hides_from_authenticated(empty_db: LocalDatabase) -> None:
+    with empty_db.connect(autocommit=False) as conn:
+        conn.execute("CREATE TABLE public.notes (id int, owner uuid)")
+        conn.execute("ALTER TABLE public.notes ENABLE ROW LEVEL SECURITY")
+        conn.execute(
+            "CREATE POLICY own ON public.notes FOR SELECT TO authenticated "
+            "USING (owner = (SELECT auth.uid()))"
+        )
+        conn.execute("INSERT INTO public.notes VALUES (1, gen_random_uuid()), (2, gen_random_uuid())")
+        conn.commit()
+        as_user(conn, "authenticated", {"sub": str(uuid.uuid4()), "role": "authenticated"})
+        assert conn.execute("SELECT count(*) FROM public.notes").fetchone()[0] == 0
+        conn.rollback()
+        as_user(conn, "service_role", {"role": "service_role"})
+        assert conn.execute("SELECT count(*) FROM public.notes").fetchone()[0] == 2
+        conn.rollback()
+
+
+def test_storage_path_helpers(empty_db: LocalDatabase) -> None:
+    with empty_db.connect() as conn:
+        folders, name, ext = conn.execute(
+            "SELECT storage.foldername('a/b/c.png'), storage.filename('a/b/c.png'), "
+            "storage.extension('a/b/c.png')"
+        ).fetchone()
+        assert (folders, name, ext) == (["a", "b"], "c.png", "png")
+        conn.execute("INSERT INTO storage.buckets (id, name) VALUES ('b1', 'b1')")
+        conn.execute("INSERT INTO storage.objects (bucket_id, name) VALUES ('b1', 'x/y/z.txt')")
+        tokens = conn.execute("SELECT path_tokens FROM storage.objects").fetchone()[0]
+        assert tokens == ["x", "y", "z.txt"]
+        assert conn.execute(
+            "SELECT relrowsecurity FROM pg_class WHERE oid = 'storage.objects'::regclass"
+        ).fetchone()[0]
+
+
+def test_bare_delete_on_storage_objects_is_blocked(empty_db: LocalDatabase) -> None:
+    with empty_db.connect(autocommit=False) as conn:
+        conn.execute("INSERT INTO storage.buckets (id, name) VALUES ('b1', 'b1')")
+        conn.execute("INSERT INTO storage.objects (bucket_id, name) VALUES ('b1', 'f.txt')")
+        conn.commit()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="Direct deletion"):
+            conn.execute("DELETE FROM storage.objects")
+        conn.rollback()
+        conn.execute("SELECT set_config('storage.allow_delete_query', 'true', true)")
+        assert conn.execute("DELETE FROM storage.objects RETURNING name").fetchall() == [("f.txt",)]
+        conn.rollback()
