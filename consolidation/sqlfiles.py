@@ -42,13 +42,18 @@ def quote(identifier: sql.Identifier) -> str:
 
 def render(relative: str, identifiers: Mapping[str, sql.Identifier] | None = None) -> str:
     """The text of sql/RELATIVE with every :"name" replaced by its quoted identifier."""
-    text = load(relative)
+    return render_text(load(relative), identifiers, source=relative)
+
+
+def render_text(
+    text: str, identifiers: Mapping[str, sql.Identifier] | None = None, *, source: str = "<text>"
+) -> str:
     names = identifiers or {}
 
     def substitute(match: re.Match[str]) -> str:
         key = match.group(1)
         if key not in names:
-            raise ConfigError(f"{relative} uses :\"{key}\" but no identifier of that name is mapped")
+            raise ConfigError(f"{source} uses :\"{key}\" but no identifier of that name is mapped")
         return quote(names[key])
 
     return _PLACEHOLDER.sub(substitute, text)
