@@ -1,0 +1,133 @@
+"""The Supabase Storage HTTP API as a backend: storage3 for the plain verbs, httpx for cross-bucket moves.
+
+storage3's own move/copy do not send `destinationBucket`, so those two go straight to
+`/object/move` and `/object/copy`. 5xx answers and timeouts are retried with backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from storage3 import SyncStorageClient
+from storage3.exceptions import StorageApiError
+from tenacity import (
+    retry,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from consolidation.errors import StorageUnreachable
+from storage_migration.backends.base import ObjectInfo
+
+PAGE_SIZE = 1000
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.TimeoutException | httpx.TransportError):
+        return True
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code >= 500
+    if isinstance(exc, StorageApiError):
+        return str(exc.status).isdigit() and int(exc.status) >= 500
+    return False
+
+
+_retrying = retry(
+    retry=retry_if_exception(_transient),
+    wait=wait_exponential_jitter(initial=0.2, max=5),
+    stop=stop_after_attempt(6),
+    reraise=True,
+)
+
+
+class SupabaseStorageBackend:
+    """Objects behind a Supabase project's Storage API, reached with the service key."""
+
+    def __init__(self, project_url: str, service_key: str, *, timeout: float = 30.0) -> None:
+        self.base_url = project_url.rstrip("/") + "/storage/v1"
+        headers = {"apikey": service_key, "Authorization": f"Bearer {service_key}"}
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+        self._storage = SyncStorageClient(self.base_url + "/", headers, http_client=self._http)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, action: str, function: Any, *args: Any) -> Any:
+        try:
+            return _retrying(function)(*args)
+        except (httpx.TransportError, httpx.TimeoutException) as exc:
+            raise StorageUnreachable(
+                f"Storage API at {self.base_url} did not answer ({action}): {exc}",
+                hint="check the project URL and that the Storage API is up; re-run to resume",
+            ) from exc
+
+    def info(self, bucket: str, name: str) -> ObjectInfo | None:
+        try:
+            raw = self._call("info", self._storage.from_(bucket).info, name)
+        except StorageApiError as exc:
+            if str(exc.status) in {"400", "404"}:
+                return None
+            raise
+        metadata = raw.get("metadata") or {}
+        return ObjectInfo(
+            bucket=bucket,
+            name=name,
+            size=int(raw.get("size") or metadata.get("size") or 0),
+            etag=(raw.get("etag") or metadata.get("eTag") or "").strip('"') or None,
+            content_type=raw.get("content_type") or metadata.get("mimetype"),
+        )
+
+    def read(self, bucket: str, name: str) -> bytes:
+        return self._call("download", self._storage.from_(bucket).download, name)
+
+    def write(self, bucket: str, name: str, data: bytes, content_type: str) -> None:
+        self._call(
+            "upload", self._storage.from_(bucket).upload, name, data,
+            {"content-type": content_type, "upsert": "true"},
+        )
+
+    def _post(self, route: str, body: dict[str, str]) -> None:
+        def send() -> None:
+            self._http.post(route, json=body).raise_for_status()
+
+        self._call(route, send)
+
+    def copy(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
+        self._post("/object/copy", {"bucketId": bucket, "sourceKey": name,
+                                    "destinationBucket": to_bucket, "destinationKey": to_name})
+
+    def move(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
+        self._post("/object/move", {"bucketId": bucket, "sourceKey": name,
+                                    "destinationBucket": to_bucket, "destinationKey": to_name})
+
+    def remove(self, bucket: str, names: list[str]) -> None:
+        if names:
+            self._call("remove", self._storage.from_(bucket).remove, names)
+
+    def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
+        # The list route returns one folder level; folders (id None) are walked recursively.
+        offset = 0
+        while True:
+            page = self._call(
+                "list", self._storage.from_(bucket).list, prefix,
+                {"limit": PAGE_SIZE, "offset": offset, "sortBy": {"column": "name", "order": "asc"}},
+            )
+            for entry in page:
+                path = f"{prefix.rstrip('/')}/{entry['name']}".lstrip("/")
+                if entry.get("id") is None:
+                    yield from self.list(bucket, path)
+                    continue
+                metadata = entry.get("metadata") or {}
+                yield ObjectInfo(
+                    bucket=bucket,
+                    name=path,
+                    size=int(metadata.get("size") or 0),
+                    etag=(metadata.get("eTag") or "").strip('"') or None,
+                    content_type=metadata.get("mimetype"),
+                )
+            if len(page) < PAGE_SIZE:
+                return
+            offset += PAGE_SIZE
