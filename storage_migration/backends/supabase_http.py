@@ -1,7 +1,9 @@
 """The Supabase Storage HTTP API as a backend: storage3 for the plain verbs, httpx for cross-bucket moves.
 
 storage3's own move/copy do not send `destinationBucket`, so those two go straight to
-`/object/move` and `/object/copy`. 5xx answers and timeouts are retried with backoff.
+`/object/move` and `/object/copy`. The Storage API answers most errors with HTTP 400 and the
+real status in the JSON body's `statusCode` (404 missing, 409 exists, 503 read-only...), so
+errors are judged by that status: 5xx, 429 and timeouts are retried with backoff.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from tenacity import (
     retry,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from consolidation.errors import StorageUnreachable
@@ -28,16 +31,24 @@ PAGE_SIZE = 1000
 def _transient(exc: BaseException) -> bool:
     if isinstance(exc, httpx.TimeoutException | httpx.TransportError):
         return True
-    if isinstance(exc, httpx.HTTPStatusError):
-        return exc.response.status_code >= 500
     if isinstance(exc, StorageApiError):
-        return str(exc.status).isdigit() and int(exc.status) >= 500
+        status = str(exc.status)
+        return status.isdigit() and (int(status) >= 500 or int(status) == 429)
     return False
+
+
+def _api_error(response: httpx.Response) -> StorageApiError:
+    """The error as storage3 raises it, with the status from the body when there is one."""
+    try:
+        body = response.json()
+        return StorageApiError(body["message"], body["error"], body["statusCode"])
+    except (KeyError, TypeError, ValueError):
+        return StorageApiError(response.text, "InternalError", response.status_code)
 
 
 _retrying = retry(
     retry=retry_if_exception(_transient),
-    wait=wait_exponential_jitter(initial=0.2, max=5),
+    wait=wait_exponential(multiplier=0.2, max=5) + wait_random(0, 0.5),
     stop=stop_after_attempt(6),
     reraise=True,
 )
@@ -91,7 +102,9 @@ class SupabaseStorageBackend:
 
     def _post(self, route: str, body: dict[str, str]) -> None:
         def send() -> None:
-            self._http.post(route, json=body).raise_for_status()
+            response = self._http.post(route, json=body)
+            if response.is_error:
+                raise _api_error(response)
 
         self._call(route, send)
 
