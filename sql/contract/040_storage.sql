@@ -1,5 +1,8 @@
 -- The storage schema as Supabase Storage's migrations leave it: buckets, objects, the
 -- path helpers policies use, and the trigger that blocks deletes outside the Storage API.
+-- Names, column order and volatility follow the Storage API server's own migrations, which
+-- run cleanly on top of this (they only add what the API itself needs: its migrations
+-- table, search/list functions, bucket types, versioning columns).
 CREATE SCHEMA IF NOT EXISTS storage AUTHORIZATION supabase_storage_admin;
 GRANT USAGE ON SCHEMA storage TO postgres, anon, authenticated, service_role;
 GRANT ALL ON SCHEMA storage TO postgres;
@@ -8,38 +11,49 @@ CREATE TABLE IF NOT EXISTS storage.buckets (
   id text NOT NULL PRIMARY KEY,
   name text NOT NULL,
   owner uuid,
-  owner_id text,
   created_at timestamptz DEFAULT now(),
   updated_at timestamptz DEFAULT now(),
   public boolean DEFAULT false,
   avif_autodetection boolean DEFAULT false,
   file_size_limit bigint,
-  allowed_mime_types text[]
+  allowed_mime_types text[],
+  owner_id text
 );
 CREATE UNIQUE INDEX IF NOT EXISTS bname ON storage.buckets USING btree (name);
 
 CREATE TABLE IF NOT EXISTS storage.objects (
   id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
-  bucket_id text REFERENCES storage.buckets (id),
+  bucket_id text CONSTRAINT "objects_bucketId_fkey" REFERENCES storage.buckets (id),
   name text,
   owner uuid,
-  owner_id text,
   created_at timestamptz DEFAULT now(),
   updated_at timestamptz DEFAULT now(),
   last_accessed_at timestamptz DEFAULT now(),
   metadata jsonb,
   path_tokens text[] GENERATED ALWAYS AS (string_to_array(name, '/')) STORED,
   version text,
+  owner_id text,
   user_metadata jsonb
 );
 CREATE UNIQUE INDEX IF NOT EXISTS bucketid_objname ON storage.objects USING btree (bucket_id, name);
 CREATE INDEX IF NOT EXISTS name_prefix_search ON storage.objects USING btree (name text_pattern_ops);
+-- The Storage API's list and search functions walk this index in byte order.
+CREATE INDEX IF NOT EXISTS idx_objects_bucket_id_name ON storage.objects (bucket_id, name COLLATE "C");
+-- Stacks made before the constraint had the Storage API's name keep working after a rename.
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_constraint
+             WHERE conrelid = 'storage.objects'::regclass AND conname = 'objects_bucket_id_fkey') THEN
+    ALTER TABLE storage.objects RENAME CONSTRAINT objects_bucket_id_fkey TO "objects_bucketId_fkey";
+  END IF;
+END
+$$;
 
 ALTER TABLE storage.buckets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE storage.objects ENABLE ROW LEVEL SECURITY;
 
 CREATE OR REPLACE FUNCTION storage.foldername(name text) RETURNS text[]
-  LANGUAGE plpgsql
+  LANGUAGE plpgsql IMMUTABLE
 AS $$
 DECLARE
   _parts text[];
@@ -50,7 +64,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION storage.filename(name text) RETURNS text
-  LANGUAGE plpgsql
+  LANGUAGE plpgsql IMMUTABLE
 AS $$
 DECLARE
   _parts text[];
@@ -61,7 +75,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION storage.extension(name text) RETURNS text
-  LANGUAGE plpgsql
+  LANGUAGE plpgsql IMMUTABLE
 AS $$
 DECLARE
   _parts text[];
