@@ -1,0 +1,231 @@
+"""The journal inside the database: runs, phase records, baselines, and one advisory lock per phase."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from consolidation import sqlfiles
+from consolidation.config import Config
+from consolidation.errors import ConfigError, PhaseBusyError
+from consolidation.phases.mapping import identifiers
+
+
+def _render(config: Config, relative: str) -> str:
+    return sqlfiles.render(relative, identifiers(config))
+
+
+def sql_sha256(statements: list[str]) -> str:
+    """The hash of the exact SQL a phase runs, in order, as recorded in the journal."""
+    return hashlib.sha256("\n;\n".join(statements).encode()).hexdigest()
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def tool_version() -> str:
+    try:
+        return version("chat-consolidation")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def installed(conn: psycopg.Connection, config: Config) -> bool:
+    """Whether the tool's schema exists (plan and verify never create it)."""
+    found = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL",
+        [sqlfiles.quote(identifiers(config)["tool.phase_records"])],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def install(conn: psycopg.Connection, config: Config) -> None:
+    """Create the tool's schema if needed; idempotent, one transaction."""
+    with conn.transaction():
+        # Two operators installing at once would race on CREATE ... IF NOT EXISTS.
+        conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_key(config.journal.schema_)])
+        conn.execute(_render(config, "journal/010_schema.sql"))
+
+
+def _key(text: str) -> int:
+    # A stable signed 32-bit key (hashtext's output is not promised stable across versions).
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big", signed=True)
+
+
+@dataclass
+class Run:
+    """One invocation of the tool that writes to the database."""
+
+    id: int
+    system_identifier: str
+    config: Config
+
+
+def start_run(conn: psycopg.Connection, config: Config, command: str) -> Run:
+    """Install the journal if needed and record who runs what, where, with which config."""
+    install(conn, config)
+    expected = config.database.expected_system_identifier
+    row = conn.execute(
+        _render(config, "journal/020_run.sql"),
+        {
+            "command": command,
+            "os_user": os_user(),
+            "client_host": socket.gethostname(),
+            "config_fingerprint": config.fingerprint(),
+            "tool_version": tool_version(),
+        },
+    ).fetchone()
+    assert row is not None
+    run = Run(id=row[0], system_identifier=row[1], config=config)
+    if expected and expected != run.system_identifier:
+        raise ConfigError(
+            f"this database's system identifier is {run.system_identifier}, "
+            f"the configuration pins {expected}",
+            hint="point --database-url at the intended database, or fix database.expected_system_identifier",
+        )
+    return run
+
+
+@dataclass
+class PhaseRecord:
+    """A phase in progress; the phase fills in counts, checksums and details before it ends."""
+
+    id: int
+    phase: str
+    action: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    checksums: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def phase_lock(conn: psycopg.Connection, config: Config, phase: str) -> Iterator[None]:
+    """Hold the phase's session-level advisory lock, or raise PhaseBusyError naming the holder."""
+    classid, objid = _key(config.journal.schema_), _key(phase)
+    acquired = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", [classid, objid]).fetchone()
+    if not (acquired and acquired[0]):
+        holder = conn.execute(
+            sqlfiles.load("journal/060_lock_holder.sql"),
+            {"classid": classid & 0xFFFFFFFF, "objid": objid & 0xFFFFFFFF},
+        ).fetchone()
+        who = (
+            f"pid {holder[0]}, user {holder[1]}, application {holder[2]!r}, "
+            f"from {holder[3] or 'local socket'}, connected {holder[4]:%Y-%m-%d %H:%M:%S%z}"
+            if holder
+            else "another session"
+        )
+        raise PhaseBusyError(
+            f"phase {phase} is running elsewhere ({who})",
+            hint="wait for it to finish; if that session is stale, end it with pg_terminate_backend(pid)",
+        )
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            conn.execute("SELECT pg_advisory_unlock(%s, %s)", [classid, objid])
+
+
+@contextmanager
+def recorded_phase(
+    conn: psycopg.Connection, run: Run, phase: str, action: str, statements: list[str]
+) -> Iterator[PhaseRecord]:
+    """Lock the phase, record it as running, and as completed or failed when the block ends.
+
+    CONN must be in autocommit mode: the record commits on its own, so a failed phase leaves
+    its trace, and the phase's own transactions run inside the block.
+    """
+    config = run.config
+    conn.execute("SELECT set_config('application_name', %s, false)", [f"consolidate {phase} ({os_user()})"])
+    with phase_lock(conn, config, phase):
+        row = conn.execute(
+            _render(config, "journal/030_phase_start.sql"),
+            {
+                "run_id": run.id,
+                "phase": phase,
+                "action": action,
+                "os_user": os_user(),
+                "config_fingerprint": config.fingerprint(),
+                "sql_sha256": sql_sha256(statements),
+            },
+        ).fetchone()
+        assert row is not None
+        record = PhaseRecord(id=row[0], phase=phase, action=action)
+        try:
+            yield record
+        except BaseException as exc:
+            if not conn.closed and not conn.broken:
+                _finish(conn, config, record, "failed", str(exc) or type(exc).__name__)
+            raise
+        _finish(conn, config, record, "completed", None)
+
+
+def _finish(
+    conn: psycopg.Connection, config: Config, record: PhaseRecord, status: str, error: str | None
+) -> None:
+    conn.execute(
+        _render(config, "journal/040_phase_finish.sql"),
+        {
+            "id": record.id,
+            "status": status,
+            "counts": Jsonb(record.counts),
+            "checksums": Jsonb(record.checksums),
+            "details": Jsonb(record.details),
+            "error": error,
+        },
+    )
+
+
+def latest(
+    conn: psycopg.Connection, config: Config, phase: str, action: str = "apply", status: str = "completed"
+) -> dict[str, Any] | None:
+    """The newest record of PHASE/ACTION in STATUS, as a dict, or None."""
+    if not installed(conn, config):
+        return None
+    cursor = conn.execute(
+        _render(config, "journal/050_latest.sql"), {"phase": phase, "action": action, "status": status}
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([column.name for column in cursor.description or []], row, strict=True))
+
+
+def record_baseline(
+    conn: psycopg.Connection, config: Config, record: PhaseRecord, checksums: dict[str, Any]
+) -> dict[str, Any]:
+    """Store the pre-phase checksums once; return the baseline in force (the first one)."""
+    conn.execute(
+        _render(config, "journal/070_baseline.sql"),
+        {"phase": record.phase, "record_id": record.id, "checksums": Jsonb(checksums)},
+    )
+    return baseline(conn, config, record.phase) or checksums
+
+
+def baseline(conn: psycopg.Connection, config: Config, phase: str) -> dict[str, Any] | None:
+    if not installed(conn, config):
+        return None
+    row = conn.execute(
+        sql.SQL("SELECT checksums FROM {} WHERE phase = %s").format(identifiers(config)["tool.baselines"]),
+        [phase],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def clear_baseline(conn: psycopg.Connection, config: Config, phase: str) -> None:
+    conn.execute(
+        sql.SQL("DELETE FROM {} WHERE phase = %s").format(identifiers(config)["tool.baselines"]), [phase]
+    )

@@ -1,0 +1,43 @@
+"""The configured identifiers every phase's SQL names, keyed as the .sql files spell them."""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from consolidation.config import Config
+
+TOOL_TABLES = (
+    "runs",
+    "phase_records",
+    "provenance",
+    "quarantine",
+    "excluded",
+    "high_water",
+    "session_changes",
+    "message_sequence",
+    "baselines",
+    "direct_session_id",
+    "message_id",
+)
+CHAT_TABLES = ("messages", "voice_notes", "chat_sessions", "chat_messages")
+BACKUP_TABLES = ("profiles", "bookings", *CHAT_TABLES)
+
+
+def identifiers(config: Config) -> dict[str, sql.Identifier]:
+    """Every :"name" the SQL files use: tables as "messages", columns as "messages.id", tool
+    objects as "tool.provenance"."""
+    schema = config.tables.schema_
+    names: dict[str, sql.Identifier] = {"tool": sql.Identifier(config.journal.schema_)}
+    for table in BACKUP_TABLES:
+        names[table] = sql.Identifier(schema, getattr(config.tables, table))
+        for column, name in getattr(config.columns, table).model_dump().items():
+            names[f"{table}.{column}"] = sql.Identifier(name)
+    names["auth.users"] = sql.Identifier("auth", "users")
+    for table in TOOL_TABLES:
+        names[f"tool.{table}"] = sql.Identifier(config.journal.schema_, table)
+    return names
+
+
+def table(config: Config, name: str) -> sql.Identifier:
+    """The qualified identifier of a mapped table ("messages", "chat_sessions", ...)."""
+    return sql.Identifier(config.tables.schema_, getattr(config.tables, name))

@@ -1,0 +1,404 @@
+"""Merge phase: messages and voice notes into chat_messages, batch by batch, every row one fate."""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import errors, sql
+from psycopg.types.json import Jsonb
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
+
+from consolidation import journal, sqlfiles
+from consolidation.config import Config
+from consolidation.errors import FindingsError, UsageError
+from consolidation.phases import Step, backup
+from consolidation.phases.checksums import chat_checksums, fix_output_settings
+from consolidation.phases.mapping import identifiers, table
+
+PHASE = "merge"
+SOURCES = ("messages", "voice_notes")
+NIL = uuid.UUID(int=0)
+# Test hooks for the crash test: SIGKILL this process after committing its k-th batch, or
+# inside its k-th batch after the inserts, before the commit.
+CRASH_AFTER_BATCH_ENV = "CONSOLIDATION_CRASH_AFTER_BATCH"
+CRASH_IN_BATCH_ENV = "CONSOLIDATION_CRASH_IN_BATCH"
+RETRIED = (errors.LockNotAvailable, errors.SerializationFailure, errors.DeadlockDetected)
+
+SELECT_FILES = {
+    "messages": "merge/010_select_messages.sql",
+    "voice_notes": "merge/011_select_voice_notes.sql",
+}
+BATCH_FILES = (
+    "merge/030_create_sessions.sql",
+    "merge/040_record_prior_sessions.sql",
+    "merge/050_update_sessions.sql",
+    "merge/060_insert_messages.sql",
+    "merge/070_record_provenance.sql",
+    "merge/071_record_quarantine.sql",
+    "merge/072_record_excluded.sql",
+    "merge/073_drop_linked_candidates.sql",
+)
+SEQUENCE_FILES = (
+    "merge/110_sequence_compute.sql",
+    "merge/120_sequence_drop_stale.sql",
+    "merge/130_sequence_insert.sql",
+)
+
+
+def _step_name(relative: str) -> str:
+    return relative.split("/")[-1].removesuffix(".sql")
+
+
+def statements(config: Config) -> list[Step]:
+    """Every statement merge runs, in order, with its exact text (a batch's steps run per batch)."""
+    names = identifiers(config)
+
+    def render(relative: str) -> str:
+        return sqlfiles.render(relative, names)
+
+    classify = sql.SQL("CREATE TEMP TABLE merge_batch ON COMMIT DROP AS\n{}").format(
+        sql.SQL(render("merge/020_classify.sql"))
+    )
+    candidates = sql.SQL(
+        "DROP TABLE IF EXISTS link_candidates;\nCREATE TEMP TABLE link_candidates AS\n{};\n{}"
+    ).format(
+        sql.SQL(render("merge/005_link_candidates.sql")),
+        sql.SQL(render("merge/006_link_candidates_index.sql")),
+    )
+    steps = [Step(PHASE, "005_link_candidates", candidates.as_string(None))]
+    steps += [Step(PHASE, _step_name(path), render(path)) for path in SELECT_FILES.values()]
+    steps.append(Step(PHASE, "020_classify", classify.as_string(None)))
+    steps += [
+        Step(PHASE, _step_name(path), render(path)) for path in ("merge/025_batch_counts.sql", *BATCH_FILES)
+    ]
+    steps += [
+        Step(PHASE, _step_name(path), render(path))
+        for path in (
+            "merge/080_high_water.sql",
+            "merge/090_next_pass.sql",
+            "merge/100_sequence_sessions.sql",
+            *SEQUENCE_FILES,
+        )
+    ]
+    return steps
+
+
+def mapping_parameters(config: Config) -> dict[str, Any]:
+    """The configured values the classification binds (never pasted into SQL)."""
+    return {
+        "namespace": config.session_rule.direct_namespace,
+        "chat_context_types": list(config.voice_notes.chat_context_types),
+        "voice_type": config.voice_notes.message_type,
+        "type_map": Jsonb(dict(config.type_map)),
+        "booking_status": Jsonb(dict(config.session_rule.booking_status)),
+    }
+
+
+@dataclass
+class Position:
+    """Where a source's keyset stands: after last_id in pass `pass_` (pass 1 keyset, later sweeps)."""
+
+    last_id: uuid.UUID | None = None
+    batches: int = 0
+    pass_: int = 1
+
+
+@dataclass
+class MergeResult:
+    """What one merge run did, and the totals over all runs since the last rollback."""
+
+    run_counts: Counter[str] = field(default_factory=Counter)
+    totals: dict[str, int] = field(default_factory=dict)
+    batches: int = 0
+    sessions_created: int = 0
+    sequenced_messages: int = 0
+    backup_schema: str | None = None
+
+
+ProgressCallback = Callable[[str, int], None]
+
+
+def _crash_hook(name: str, batch: int) -> None:
+    wanted = os.environ.get(name)
+    if wanted and int(wanted) == batch:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _positions(conn: psycopg.Connection, config: Config) -> dict[str, Position]:
+    rows = conn.execute(
+        sql.SQL("SELECT source_table, last_id, batches, pass FROM {}").format(
+            identifiers(config)["tool.high_water"]
+        )
+    ).fetchall()
+    found = {row[0]: Position(row[1], row[2], row[3]) for row in rows}
+    return {source: found.get(source, Position()) for source in SOURCES}
+
+
+def remaining(conn: psycopg.Connection, config: Config) -> int:
+    """Source rows without a fate yet (the progress bar's total)."""
+    names = identifiers(config)
+    total = 0
+    for source in SOURCES:
+        count = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table(config, source))).fetchone()[0]
+        fated = 0
+        if journal.installed(conn, config):
+            for ledger in ("tool.provenance", "tool.quarantine", "tool.excluded"):
+                fated += conn.execute(
+                    sql.SQL("SELECT count(*) FROM {} WHERE source_table = %s").format(names[ledger]), [source]
+                ).fetchone()[0]
+        total += max(count - fated, 0)
+    return total
+
+
+class _Batches:
+    """Runs batches on one connection: each its own transaction with bounded lock waits, retried."""
+
+    def __init__(self, conn: psycopg.Connection, config: Config, batch_size: int) -> None:
+        self.conn = conn
+        self.config = config
+        self.batch_size = batch_size
+        self.texts = {step.name: step.sql for step in statements(config)}
+        self.parameters = mapping_parameters(config)
+        self.committed = 0
+        self.retrying = Retrying(
+            retry=retry_if_exception_type(RETRIED),
+            stop=stop_after_attempt(config.merge.max_retries + 1),
+            wait=wait_exponential(multiplier=0.1, max=10) + wait_random(0, 0.1),
+            reraise=True,
+        )
+
+    def _timeouts(self) -> None:
+        self.conn.execute(
+            "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+            [f"{self.config.merge.lock_timeout_ms}ms", f"{self.config.merge.statement_timeout_ms}ms"],
+        )
+
+    def run(self, source: str, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
+        for attempt in self.retrying:
+            with attempt:
+                return self._once(source, position)
+        return None
+
+    def _once(self, source: str, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
+        conn, texts = self.conn, self.texts
+        batch = position.batches + 1
+        with conn.transaction():
+            self._timeouts()
+            selected = conn.execute(
+                texts[_step_name(SELECT_FILES[source])],
+                {
+                    "low": position.last_id or NIL,
+                    "inclusive": position.last_id is None,
+                    "sweep": position.pass_ > 1,
+                    "batch_size": self.batch_size,
+                },
+            )
+            if not selected.rowcount:
+                return None
+            conn.execute(texts["020_classify"], self.parameters)
+            counts: Counter[str] = Counter()
+            for fate, reason, rows, new_sessions in conn.execute(texts["025_batch_counts"]).fetchall():
+                counts[f"{source}.{fate}" + (f".{reason}" if reason else "")] += rows
+                counts["sessions_created"] += new_sessions
+            for relative in BATCH_FILES:
+                conn.execute(texts[_step_name(relative)], {"batch": batch})
+            _crash_hook(CRASH_IN_BATCH_ENV, self.committed + 1)
+            last_id = conn.execute(
+                texts["080_high_water"],
+                {"source_table": source, "batch": batch, "pass": position.pass_},
+            ).fetchone()
+        self.committed += 1
+        _crash_hook(CRASH_AFTER_BATCH_ENV, self.committed)
+        assert last_id is not None
+        return last_id[0], counts
+
+    def next_pass(self, source: str, position: Position) -> None:
+        self.conn.execute(
+            self.texts["090_next_pass"],
+            {"source_table": source, "batches": position.batches, "pass": position.pass_ + 1},
+        )
+
+    def sequence(self) -> int:
+        """Sequence every session merge wrote into, a slice of sessions per transaction."""
+        conn, texts = self.conn, self.texts
+        low: uuid.UUID | None = None
+        written = 0
+        per_batch = max(1, self.batch_size // 20)
+        while True:
+            with conn.transaction():
+                self._timeouts()
+                picked = conn.execute(
+                    texts["100_sequence_sessions"],
+                    {"low": low or NIL, "inclusive": low is None, "batch_size": per_batch},
+                )
+                if not picked.rowcount:
+                    return written
+                low = conn.execute(
+                    "SELECT session_id FROM sequence_sessions ORDER BY session_id DESC LIMIT 1"
+                ).fetchone()[0]
+                for relative in SEQUENCE_FILES:
+                    cursor = conn.execute(texts[_step_name(relative)])
+                    if relative.endswith("130_sequence_insert.sql"):
+                        written += max(cursor.rowcount, 0)
+
+
+def apply(
+    conn: psycopg.Connection,
+    config: Config,
+    run: journal.Run,
+    *,
+    batch_size: int | None = None,
+    force_order: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> MergeResult:
+    """Run (or resume) the merge until every source row has a fate, then sequence the sessions.
+
+    CONN must be in autocommit mode; each batch is its own transaction.
+    """
+    fix_output_settings(conn)
+    result = MergeResult()
+    journal.install(conn, config)
+    result.backup_schema = (
+        backup.latest_verified(conn, config) if force_order else backup.require_verified(conn, config, PHASE)
+    )
+    steps = statements(config)
+    with journal.recorded_phase(conn, run, PHASE, "apply", [step.sql for step in steps]) as record:
+        if journal.baseline(conn, config, PHASE) is None:
+            journal.record_baseline(conn, config, record, chat_checksums(conn, config))
+        batches = _Batches(conn, config, batch_size or config.merge.batch_size)
+        conn.execute(batches.texts["005_link_candidates"])
+        positions = _positions(conn, config)
+        for source in SOURCES:
+            position = positions[source]
+            while True:
+                done = batches.run(source, position)
+                if done is None:
+                    batches.next_pass(source, position)
+                    if position.pass_ > 1:
+                        break
+                    position = Position(None, position.batches, position.pass_ + 1)
+                    continue
+                last_id, counts = done
+                position = Position(last_id, position.batches + 1, position.pass_)
+                result.run_counts.update(counts)
+                result.batches += 1
+                if on_progress:
+                    on_progress(source, sum(v for k, v in counts.items() if k != "sessions_created"))
+        conn.execute("DROP TABLE IF EXISTS link_candidates")
+        result.sequenced_messages = batches.sequence()
+        result.sessions_created = result.run_counts.pop("sessions_created", 0)
+        result.totals = totals(conn, config)
+        record.counts = {"run": dict(result.run_counts), "totals": result.totals}
+        record.details = {
+            "batches": result.batches,
+            "batch_size": batches.batch_size,
+            "backup_schema": result.backup_schema,
+            "sequenced_messages": result.sequenced_messages,
+        }
+    return result
+
+
+def totals(conn: psycopg.Connection, config: Config) -> dict[str, int]:
+    """Every fate recorded so far, as "<source>.<fate>[.<reason>]" -> rows."""
+    rows = conn.execute(sqlfiles.render("verify/010_fate_totals.sql", identifiers(config))).fetchall()
+    return {key: count for key, count in rows}
+
+
+ROLLBACK_FILES = (
+    "merge/200_rollback_messages.sql",
+    "merge/210_rollback_restore_sessions.sql",
+    "merge/220_rollback_delete_sessions.sql",
+    "merge/225_rollback_kept_sessions.sql",
+    "merge/230_rollback_ledgers.sql",
+)
+
+
+@dataclass
+class RollbackResult:
+    """What merge's rollback removed and restored, and whether the pre-merge checksums are back."""
+
+    messages_deleted: int = 0
+    sessions_restored: int = 0
+    sessions_deleted: int = 0
+    sessions_kept: list[str] = field(default_factory=list)
+    differing_tables: list[str] = field(default_factory=list)
+    baseline: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+def rollback_statements(config: Config) -> list[Step]:
+    names = identifiers(config)
+    return [
+        Step(PHASE, "rollback_" + _step_name(path), sqlfiles.render(path, names)) for path in ROLLBACK_FILES
+    ]
+
+
+def rollback(conn: psycopg.Connection, config: Config, run: journal.Run) -> RollbackResult:
+    """Remove exactly what merge created, restore what it changed, prove the baseline is back.
+
+    One transaction: a failure leaves the merge as it was. Raises FindingsError (after
+    committing) when the chat tables still differ from their pre-merge checksums, which means
+    something other than merge changed them meanwhile.
+    """
+    fix_output_settings(conn)
+    baseline = journal.baseline(conn, config, PHASE)
+    if baseline is None:
+        raise UsageError(
+            "merge has not been applied (no pre-merge baseline in the journal)",
+            hint="nothing to roll back; `consolidate merge --apply` runs it",
+        )
+    steps = rollback_statements(config)
+    result = RollbackResult(baseline=baseline)
+    with journal.recorded_phase(conn, run, PHASE, "rollback", [step.sql for step in steps]) as record:
+        by_name = {step.name: step.sql for step in steps}
+        for attempt in Retrying(
+            retry=retry_if_exception_type(RETRIED),
+            stop=stop_after_attempt(config.merge.max_retries + 1),
+            wait=wait_exponential(multiplier=0.1, max=10) + wait_random(0, 0.1),
+            reraise=True,
+        ):
+            with attempt, conn.transaction():
+                conn.execute(
+                    "SELECT set_config('lock_timeout', %s, true)", [f"{config.merge.lock_timeout_ms}ms"]
+                )
+                result.messages_deleted = conn.execute(by_name["rollback_200_rollback_messages"]).rowcount
+                result.sessions_restored = conn.execute(
+                    by_name["rollback_210_rollback_restore_sessions"]
+                ).rowcount
+                result.sessions_deleted = conn.execute(
+                    by_name["rollback_220_rollback_delete_sessions"]
+                ).rowcount
+                result.sessions_kept = [
+                    row[0] for row in conn.execute(by_name["rollback_225_rollback_kept_sessions"]).fetchall()
+                ]
+                conn.execute(by_name["rollback_230_rollback_ledgers"])
+                journal.clear_baseline(conn, config, PHASE)
+        result.after = chat_checksums(conn, config)
+        result.differing_tables = [
+            name for name, entry in baseline.items() if result.after.get(name) != entry
+        ]
+        record.counts = {
+            "messages_deleted": result.messages_deleted,
+            "sessions_restored": result.sessions_restored,
+            "sessions_deleted": result.sessions_deleted,
+            "sessions_kept": len(result.sessions_kept),
+        }
+        record.checksums = {"baseline": baseline, "after": result.after}
+        record.details = {
+            "differing_tables": result.differing_tables,
+            "sessions_kept": result.sessions_kept[:100],
+        }
+    if result.differing_tables:
+        raise FindingsError(
+            "merge rolled back, but these tables differ from their pre-merge checksums: "
+            + ", ".join(result.differing_tables),
+            hint="something besides merge changed them since; compare with the backup schema",
+        )
+    return result

@@ -1,0 +1,86 @@
+"""Verify phase: prove row by row that every source row has exactly one fate and the result is right."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psycopg
+
+from consolidation import journal, sqlfiles
+from consolidation.config import Config
+from consolidation.phases import Step
+from consolidation.phases.checksums import fix_output_settings
+from consolidation.phases.mapping import identifiers
+from consolidation.phases.merge import mapping_parameters
+
+PHASE = "verify"
+CHECKS = {
+    "unfated": "verify/020_unfated.sql",
+    "multiple_fates": "verify/030_multiple_fates.sql",
+    "target_matches": "verify/040_target_matches.sql",
+    "source_unchanged": "verify/050_source_unchanged.sql",
+    "mapping": "verify/060_mapping.sql",
+    "orphans": "verify/070_orphans.sql",
+    "sequence": "verify/080_sequence.sql",
+    "sessions": "verify/090_sessions.sql",
+    "duplicates": "verify/100_duplicates.sql",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    table: str
+    key: str
+    detail: str
+
+
+@dataclass
+class VerifyReport:
+    """Per check, how many discrepancies it found, and the first few of each."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def clean(self) -> bool:
+        return not any(self.counts.values())
+
+
+def statements(config: Config) -> list[Step]:
+    names = identifiers(config)
+    return [Step(PHASE, name, sqlfiles.render(path, names)) for name, path in CHECKS.items()]
+
+
+def run(conn: psycopg.Connection, config: Config, *, shown_per_check: int = 20) -> VerifyReport:
+    """Run every check in one read-only snapshot; the report is clean when none finds anything."""
+    report = VerifyReport()
+    fix_output_settings(conn)
+    if not journal.installed(conn, config):
+        report.counts["merge_not_run"] = 1
+        report.findings.append(
+            Finding(
+                "merge_not_run",
+                "-",
+                "-",
+                f"schema {config.journal.schema_} does not exist: merge has not run",
+            )
+        )
+        return report
+    parameters = mapping_parameters(config)
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        for step in statements(config):
+            count = 0
+            # A named cursor streams the rows: memory stays flat however many findings there are.
+            with conn.cursor(name=f"verify_{step.name}") as cursor:
+                cursor.execute(step.sql, parameters if "%(" in step.sql else None)
+                for table_name, key, detail in cursor:
+                    count += 1
+                    if count <= shown_per_check:
+                        report.findings.append(Finding(step.name, table_name, key, detail))
+            report.counts[step.name] = count
+        totals = sqlfiles.render("verify/010_fate_totals.sql", identifiers(config))
+        report.totals = {key: value for key, value in conn.execute(totals).fetchall()}
+    return report

@@ -1,0 +1,131 @@
+-- The tool's own schema: the journal of runs and phases, and the merge's bookkeeping
+-- (provenance, quarantine, exclusions, high-water marks, what it did to sessions).
+-- Idempotent: every run installs it before it writes anything.
+CREATE SCHEMA IF NOT EXISTS :"tool";
+REVOKE ALL ON SCHEMA :"tool" FROM PUBLIC;
+
+CREATE TABLE IF NOT EXISTS :"tool.runs" (
+  id bigserial PRIMARY KEY,
+  command text NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  db_user text NOT NULL DEFAULT current_user,
+  os_user text,
+  client_host text,
+  config_fingerprint text NOT NULL,
+  system_identifier text NOT NULL,
+  tool_version text
+);
+
+CREATE TABLE IF NOT EXISTS :"tool.phase_records" (
+  id bigserial PRIMARY KEY,
+  run_id bigint NOT NULL REFERENCES :"tool.runs" (id),
+  phase text NOT NULL,
+  action text NOT NULL CHECK (action IN ('apply', 'rollback')),
+  status text NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+  started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  finished_at timestamptz,
+  db_user text NOT NULL DEFAULT current_user,
+  os_user text,
+  config_fingerprint text NOT NULL,
+  sql_sha256 text NOT NULL,
+  counts jsonb NOT NULL DEFAULT '{}',
+  checksums jsonb NOT NULL DEFAULT '{}',
+  details jsonb NOT NULL DEFAULT '{}',
+  error text
+);
+CREATE INDEX IF NOT EXISTS phase_records_phase_idx ON :"tool.phase_records" (phase, id);
+
+-- Pre-phase checksums of the tables a phase changes: what its rollback must restore.
+CREATE TABLE IF NOT EXISTS :"tool.baselines" (
+  phase text PRIMARY KEY,
+  record_id bigint NOT NULL REFERENCES :"tool.phase_records" (id),
+  checksums jsonb NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- Every source row's fate, exactly one: migrated or linked here, quarantined, or excluded.
+-- source_checksum is md5 of the whole source row as merge read it; mapped_checksum is md5 of
+-- the chat_messages columns it maps to, comparable with the same hash of the target row.
+CREATE TABLE IF NOT EXISTS :"tool.provenance" (
+  source_table text NOT NULL,
+  source_id uuid NOT NULL,
+  chat_message_id uuid NOT NULL,
+  fate text NOT NULL CHECK (fate IN ('migrated', 'linked')),
+  batch bigint NOT NULL,
+  source_checksum text NOT NULL,
+  mapped_checksum text NOT NULL,
+  PRIMARY KEY (source_table, source_id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS provenance_chat_message_idx ON :"tool.provenance" (chat_message_id);
+
+CREATE TABLE IF NOT EXISTS :"tool.quarantine" (
+  source_table text NOT NULL,
+  source_id uuid NOT NULL,
+  reason text NOT NULL,
+  detail text NOT NULL,
+  batch bigint NOT NULL,
+  source_checksum text NOT NULL,
+  snapshot jsonb NOT NULL,
+  PRIMARY KEY (source_table, source_id)
+);
+
+CREATE TABLE IF NOT EXISTS :"tool.excluded" (
+  source_table text NOT NULL,
+  source_id uuid NOT NULL,
+  reason text NOT NULL,
+  detail text NOT NULL,
+  batch bigint NOT NULL,
+  source_checksum text NOT NULL,
+  PRIMARY KEY (source_table, source_id)
+);
+
+-- Keyset position per source: a resumed merge starts after the last committed batch.
+CREATE TABLE IF NOT EXISTS :"tool.high_water" (
+  source_table text PRIMARY KEY,
+  last_id uuid,
+  batches bigint NOT NULL DEFAULT 0,
+  pass integer NOT NULL DEFAULT 1,
+  updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- Sessions merge created, and the prior values of sessions it only updated, so rollback
+-- removes and restores exactly those.
+CREATE TABLE IF NOT EXISTS :"tool.session_changes" (
+  session_id uuid PRIMARY KEY,
+  action text NOT NULL CHECK (action IN ('created', 'updated')),
+  prior_last_message_at timestamptz,
+  batch bigint NOT NULL
+);
+
+-- Per-session order of chat messages by (created_at, id), gap-free from 1. Kept in the tool's
+-- schema so the app's rows are never rewritten and the live table is never altered.
+CREATE TABLE IF NOT EXISTS :"tool.message_sequence" (
+  session_id uuid NOT NULL,
+  sequence bigint NOT NULL,
+  chat_message_id uuid NOT NULL,
+  PRIMARY KEY (session_id, sequence)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS message_sequence_message_idx
+  ON :"tool.message_sequence" (chat_message_id);
+
+-- A direct session's id: UUIDv8 from sha256(namespace || least(a, b) || greatest(a, b)),
+-- so A->B and B->A share it on every run and machine (consolidation/session_key.py agrees).
+CREATE OR REPLACE FUNCTION :"tool.direct_session_id"(namespace uuid, a uuid, b uuid)
+RETURNS uuid LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT encode(
+    set_byte(set_byte(h, 6, (get_byte(h, 6) & 15) | 128), 8, (get_byte(h, 8) & 63) | 128), 'hex'
+  )::uuid
+  FROM (SELECT substr(sha256(uuid_send(namespace) || uuid_send(least(a, b))
+                             || uuid_send(greatest(a, b))), 1, 16) AS h) AS digest
+$$;
+
+-- A migrated message's id: UUIDv8 from sha256(namespace || source table || source id), so an
+-- interrupted and an uninterrupted merge produce the same rows.
+CREATE OR REPLACE FUNCTION :"tool.message_id"(namespace uuid, source_table text, source_id uuid)
+RETURNS uuid LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT encode(
+    set_byte(set_byte(h, 6, (get_byte(h, 6) & 15) | 128), 8, (get_byte(h, 8) & 63) | 128), 'hex'
+  )::uuid
+  FROM (SELECT substr(sha256(uuid_send(namespace) || convert_to(source_table, 'UTF8')
+                             || uuid_send(source_id)), 1, 16) AS h) AS digest
+$$;

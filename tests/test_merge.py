@@ -1,0 +1,199 @@
+"""Merge: every source row of the hand-built case table lands where expected.toml says, exactly once."""
+
+from __future__ import annotations
+
+import tomllib
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from consolidation import journal
+from consolidation.config import Config
+from consolidation.errors import PhaseOrderError
+from consolidation.phases import backup, merge
+from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
+from consolidation.session_key import direct_session_id, message_id
+
+FIXTURES = Path(__file__).parent / "fixtures/merge"
+EXPECTED = tomllib.loads((FIXTURES / "expected.toml").read_text())
+CONFIG = Config()
+CASES = [(source, source_id, fate) for source, rows in EXPECTED.items() for source_id, fate in rows.items()]
+
+
+def user(short: str) -> uuid.UUID:
+    return uuid.UUID(f"00000000-0000-0000-0000-0000000000{short}")
+
+
+def expected_session(text: str) -> uuid.UUID:
+    if text.startswith("direct:"):
+        a, b = text.removeprefix("direct:").split(",")
+        return direct_session_id(CONFIG.session_rule.direct_namespace, user(a), user(b))
+    return uuid.UUID(text)
+
+
+def load_hand_built(conn: psycopg.Connection) -> None:
+    apply_legacy_schema(conn)
+    conn.execute((FIXTURES / "hand_built.sql").read_text())
+
+
+def run_merge(
+    conn: psycopg.Connection, *, batch_size: int = 3, with_backup: bool = True
+) -> merge.MergeResult:
+    run = journal.start_run(conn, CONFIG, "test")
+    if with_backup:
+        backup.apply(conn, CONFIG, run)
+    return merge.apply(conn, CONFIG, run, batch_size=batch_size)
+
+
+@pytest.fixture
+def merged(empty_db: LocalDatabase) -> tuple[psycopg.Connection, merge.MergeResult]:
+    with empty_db.connect() as conn:
+        load_hand_built(conn)
+        yield conn, run_merge(conn)
+
+
+FATE_OF = """
+SELECT fate, NULL, chat_message_id FROM consolidation.provenance
+WHERE source_table = %(s)s AND source_id = %(i)s
+UNION ALL
+SELECT 'quarantined', reason, NULL FROM consolidation.quarantine
+WHERE source_table = %(s)s AND source_id = %(i)s
+UNION ALL
+SELECT 'excluded', reason, NULL FROM consolidation.excluded
+WHERE source_table = %(s)s AND source_id = %(i)s
+"""
+
+
+def fate_of(conn: psycopg.Connection, source: str, source_id: str) -> list[tuple]:
+    return conn.execute(FATE_OF, {"s": source, "i": source_id}).fetchall()
+
+
+@pytest.mark.parametrize("source, source_id, expected", CASES, ids=[f"{s}:{i[-2:]}" for s, i, _ in CASES])
+def test_every_source_row_gets_its_expected_fate(merged, source: str, source_id: str, expected: dict) -> None:
+    conn, _ = merged
+    fates = fate_of(conn, source, source_id)
+    assert len(fates) == 1, fates
+    fate, reason, chat_message_id = fates[0]
+    assert fate == expected["fate"]
+    assert reason == expected.get("reason")
+    if fate == "migrated":
+        assert chat_message_id == message_id(
+            CONFIG.session_rule.direct_namespace, source, uuid.UUID(source_id)
+        )
+    if fate == "linked":
+        assert str(chat_message_id) == expected["twin"]
+    if fate in ("migrated", "linked"):
+        session_id, kind = conn.execute(
+            "SELECT session_id, type FROM public.chat_messages WHERE id = %s", [chat_message_id]
+        ).fetchone()
+        assert session_id == expected_session(expected["session"])
+        if "type" in expected:
+            assert kind == expected["type"]
+
+
+def test_sessions_follow_the_rule(merged) -> None:
+    conn, _ = merged
+    sessions = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            "SELECT id, type, participants, booking_id, status, created_at::text, last_message_at::text "
+            "FROM public.chat_sessions"
+        ).fetchall()
+    }
+    b1 = sessions[user("b1")]
+    assert b1[:4] == ("booking", [user("a1"), user("a3")], user("b1"), "ended")
+    assert b1[4:] == ("2024-01-01 09:00:00+00", "2024-01-01 10:10:00+00")
+    pair = expected_session("direct:a2,a1")
+    assert sessions[pair][:2] == ("direct", sorted([user("a1"), user("a2")]))
+    assert sessions[pair][4:] == ("2024-03-01 10:00:00+00", "2024-03-01 10:01:00+00")
+    # The app's sessions keep everything but a later last_message_at.
+    assert sessions[user("b2")][5] == "2024-01-02 11:00:00+00"
+    assert sessions[user("c1")][4:] == ("2024-02-01 09:00:00+00", "2024-02-01 10:00:00+00")
+    assert len(sessions) == 5
+
+
+def test_voice_note_columns_and_metadata_carry_over(merged) -> None:
+    conn, _ = merged
+    voice = conn.execute(
+        "SELECT c.type, c.file_url, c.file_name, c.file_size, c.duration_seconds::text, c.content "
+        "FROM public.chat_messages c JOIN consolidation.provenance p ON p.chat_message_id = c.id "
+        "WHERE p.source_id = %s",
+        ["00000000-0000-0000-0002-000000000001"],
+    ).fetchone()
+    assert voice == ("audio", "voice-notes/a1/v1.webm", "v1.webm", 2048, "12.50", None)
+    metadata = conn.execute(
+        "SELECT c.metadata FROM public.chat_messages c "
+        "JOIN consolidation.provenance p ON p.chat_message_id = c.id WHERE p.source_id = %s",
+        ["00000000-0000-0000-0001-000000000001"],
+    ).fetchone()[0]
+    assert metadata == {"client": "web"}
+
+
+def test_sequence_orders_each_session_by_created_at_then_id(merged) -> None:
+    conn, _ = merged
+    ordered = conn.execute(
+        "SELECT s.sequence, c.id FROM consolidation.message_sequence s "
+        "JOIN public.chat_messages c ON c.id = s.chat_message_id WHERE s.session_id = %s ORDER BY s.sequence",
+        [user("b1")],
+    ).fetchall()
+    ids = [row[1] for row in ordered]
+    assert [row[0] for row in ordered] == [1, 2, 3, 4]
+    tied = sorted(
+        message_id(
+            CONFIG.session_rule.direct_namespace,
+            "messages",
+            uuid.UUID(f"00000000-0000-0000-0001-00000000000{n}"),
+        )
+        for n in (1, 2)
+    )
+    assert ids[:2] == tied
+    # The app's rows in a session merge wrote into are sequenced too (b2: f1, f2, m4, f3... by time).
+    b2 = conn.execute(
+        "SELECT count(*) FROM consolidation.message_sequence WHERE session_id = %s", [user("b2")]
+    ).fetchone()
+    assert b2 == (4,)
+
+
+def test_app_rows_stay_untouched(empty_db: LocalDatabase) -> None:
+    with empty_db.connect() as conn:
+        load_hand_built(conn)
+        before = conn.execute("SELECT id, t::text FROM public.chat_messages t ORDER BY id").fetchall()
+        run_merge(conn)
+        after = conn.execute(
+            "SELECT id, t::text FROM public.chat_messages t WHERE id = ANY(%s) ORDER BY id",
+            [[row[0] for row in before]],
+        ).fetchall()
+        assert after == before
+
+
+def test_second_merge_inserts_nothing(merged) -> None:
+    conn, first = merged
+    before = conn.execute("SELECT count(*) FROM public.chat_messages").fetchone()
+    again = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"), batch_size=2)
+    assert before == conn.execute("SELECT count(*) FROM public.chat_messages").fetchone()
+    assert sum(again.run_counts.values()) == 0 and again.sequenced_messages == 0
+    assert again.totals == first.totals
+
+
+def test_rows_written_behind_the_high_water_mark_are_swept_up(merged) -> None:
+    conn, _ = merged
+    conn.execute(
+        "INSERT INTO public.messages (id, booking_id, sender_id, type, content, created_at) "
+        "VALUES ('00000000-0000-0000-0000-000000000001', %s, %s, 'text', 'late', '2024-05-01')",
+        [user("b1"), user("a1")],
+    )
+    again = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+    assert again.run_counts == {"messages.migrated": 1}
+    assert again.sequenced_messages == 1
+
+
+def test_merge_without_a_verified_backup_is_refused(empty_db: LocalDatabase) -> None:
+    with empty_db.connect() as conn:
+        load_hand_built(conn)
+        with pytest.raises(PhaseOrderError, match="backup --apply"):
+            run_merge(conn, with_backup=False)
+        assert conn.execute("SELECT count(*) FROM public.chat_messages").fetchone() == (4,)
+        forced = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"), force_order=True)
+        assert forced.totals["messages.migrated"] == 7
