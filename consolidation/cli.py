@@ -83,6 +83,216 @@ def stack_env(directory: DirOption = None) -> None:
         print(f"export {name}={shlex.quote(value)}")
 
 
+# --- phases: plan, backup, merge, verify, rollback, demo --------------------------------------
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Config TOML (default: the SPEC mapping).")
+]
+UrlOption = Annotated[
+    str | None, typer.Option("--database-url", help="Database URL (default: $DATABASE_URL).")
+]
+ApplyOption = Annotated[
+    bool, typer.Option("--apply", help="Write to the database (otherwise: preview only).")
+]
+ForceOrderOption = Annotated[
+    bool, typer.Option("--force-order", help="Run even if the phase it depends on has not run.")
+]
+BatchSizeOption = Annotated[
+    int | None, typer.Option("--batch-size", min=1, help="Source rows per transaction.")
+]
+
+
+def _summary(title: str, rows: dict) -> None:
+    table = Table(title=title, show_header=False, title_justify="left")
+    for key, value in rows.items():
+        table.add_row(rich_escape(str(key)), rich_escape(str(value)))
+    out.print(table)
+
+
+def _preview(steps: list, heading: str) -> None:
+    from rich.syntax import Syntax
+
+    out.print(f"[bold]{rich_escape(heading)}[/] (dry run: pass --apply to run it)")
+    for step in steps:
+        out.print(f"[dim]-- {rich_escape(step.phase)} / {rich_escape(step.name)}[/]")
+        out.print(Syntax(step.sql.strip(), "sql", word_wrap=True))
+
+
+def _open(config_path: Path | None, database_url: str | None):  # noqa: ANN202 - (config, connection)
+    from consolidation import db
+    from consolidation.config import load_config
+
+    config = load_config(config_path)
+    return config, db.connect(database_url, autocommit=True)
+
+
+@app.command("plan")
+def plan_command(
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write each statement as a .sql file here.")
+    ] = None,
+    show_sql: Annotated[bool, typer.Option("--sql/--no-sql", help="Print every statement.")] = True,
+    config_path: ConfigOption = None,
+    database_url: UrlOption = None,
+) -> None:
+    """Show what every phase would do here: counts and the exact SQL. Writes nothing to the database."""
+    from consolidation.phases import plan
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        built = plan.build(conn, config)
+    for phase, counts in built.counts.items():
+        _summary(f"{phase}: would touch", counts)
+    for note in built.notes:
+        out.print(f"note: {rich_escape(note)}")
+    if show_sql:
+        _preview(built.steps, "statements, in run order")
+    if out_dir:
+        written = built.write(out_dir)
+        out.print(f"wrote {len(written)} files to {out_dir}")
+
+
+@app.command("backup")
+def backup_command(
+    apply: ApplyOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
+) -> None:
+    """Copy the chat tables into a timestamped backup schema, with a verified manifest."""
+    from consolidation import journal
+    from consolidation.phases import backup
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        if not apply:
+            _preview(backup.statements(config, backup.schema_name()), "backup would run")
+            return
+        done = backup.apply(conn, config, journal.start_run(conn, config, "backup --apply"))
+    _summary(
+        f"backup {done.schema} (verified: {done.verified})", {k: v["rows"] for k, v in done.tables.items()}
+    )
+
+
+@app.command("merge")
+def merge_command(
+    apply: ApplyOption = False,
+    batch_size: BatchSizeOption = None,
+    force_order: ForceOrderOption = False,
+    config_path: ConfigOption = None,
+    database_url: UrlOption = None,
+) -> None:
+    """Merge messages and voice notes into chat_messages: each row migrated, linked, quarantined, excluded."""
+    from rich.progress import Progress
+
+    from consolidation import journal
+    from consolidation.phases import merge
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        if not apply:
+            _preview(
+                merge.statements(config), "merge would run (per batch: select, classify, then the steps)"
+            )
+            return
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("merging", total=merge.remaining(conn, config) or None)
+            done = merge.apply(
+                conn,
+                config,
+                journal.start_run(conn, config, "merge --apply"),
+                batch_size=batch_size,
+                force_order=force_order,
+                on_progress=lambda _source, rows: progress.advance(task, rows),
+            )
+    _summary(
+        f"merge: this run ({done.batches} batches)", dict(sorted(done.run_counts.items())) or {"new rows": 0}
+    )
+    _summary("merge: every fate so far", done.totals)
+
+
+@app.command("verify")
+def verify_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
+    """Prove the merge row by row; exit 1 listing the discrepancies, 0 when clean."""
+    from consolidation.errors import FindingsError
+    from consolidation.phases import verify
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        report = verify.run(conn, config)
+    _summary("verify: findings per check", report.counts)
+    if report.totals:
+        _summary("verify: fates", report.totals)
+    if not report.clean:
+        table = Table("check", "table", "row", "discrepancy", title="discrepancies (first of each check)")
+        for finding in report.findings:
+            table.add_row(
+                *(rich_escape(part) for part in (finding.check, finding.table, finding.key, finding.detail))
+            )
+        out.print(table)
+        raise FindingsError(
+            f"verification found {sum(report.counts.values())} discrepancies",
+            hint="see the table above; quarantined rows are not discrepancies, these are",
+        )
+
+
+@app.command("rollback")
+def rollback_command(
+    phase: Annotated[str, typer.Option("--phase", help="merge or backup.")],
+    apply: ApplyOption = False,
+    force_order: ForceOrderOption = False,
+    config_path: ConfigOption = None,
+    database_url: UrlOption = None,
+) -> None:
+    """Undo one phase exactly: only what it created, and prove the pre-phase checksums are back."""
+    from dataclasses import asdict
+
+    from consolidation import journal
+    from consolidation.phases import backup, merge, rollback
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        if not apply:
+            steps = (
+                merge.rollback_statements(config)
+                if phase == "merge"
+                else [
+                    backup.Step(backup.PHASE, "drop_schema", "DROP SCHEMA <newest verified backup> CASCADE")
+                ]
+            )
+            _preview(steps, f"rollback of {phase} would run")
+            return
+        run = journal.start_run(conn, config, f"rollback --phase {phase} --apply")
+        done = rollback.rollback(conn, config, run, phase, force_order=force_order)
+    if isinstance(done, str):
+        _summary("rollback backup", {"dropped schema": done})
+    else:
+        rows = {
+            k: v
+            for k, v in asdict(done).items()
+            if k in ("messages_deleted", "sessions_restored", "sessions_deleted")
+        }
+        _summary("rollback merge (pre-merge checksums restored)", rows)
+
+
+@app.command("demo")
+def demo_command(
+    directory: DirOption = None,
+    messages: Annotated[int | None, typer.Option("--messages", help="Seed this many messages.")] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Start the local stack, seed it, and run plan -> backup -> merge -> verify with --apply."""
+    from consolidation.config import load_config
+    from consolidation.demo import run_demo
+    from consolidation.errors import FindingsError
+
+    steps = run_demo(
+        directory,
+        load_config(config_path),
+        messages=messages,
+        on_step=lambda step: _summary(step.name, step.summary),
+    )
+    if not all(step.summary.get("clean", True) for step in steps):
+        raise FindingsError("the demo's verification found discrepancies", hint="run `consolidate verify`")
+
+
 def main() -> None:
     """Entry point: every typed error becomes its message and its exit code, here only."""
     try:
