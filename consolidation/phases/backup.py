@@ -68,7 +68,9 @@ def statements(config: Config, schema: str) -> list[Step]:
 def _free_schema(conn: psycopg.Connection) -> str:
     base = schema_name()
     candidate, suffix = base, 1
-    while conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", [candidate]).fetchone()[0]:
+    while conn.execute("SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = %s)", [candidate]).fetchone()[
+        0
+    ]:
         suffix += 1
         candidate = f"{base}_{suffix}"
     return candidate

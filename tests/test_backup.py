@@ -1,0 +1,50 @@
+"""Backup: a timestamped schema of exact copies, a manifest that proves it, recorded in the journal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from psycopg import sql
+
+from consolidation import journal
+from consolidation.config import Config
+from consolidation.db import table_checksum
+from consolidation.phases import backup
+from consolidation.phases.checksums import fix_output_settings
+from consolidation.phases.mapping import BACKUP_TABLES, table
+from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
+
+FIXTURES = Path(__file__).parent / "fixtures/merge"
+CONFIG = Config()
+
+
+def test_backup_copies_every_table_verified_and_recorded(empty_db: LocalDatabase) -> None:
+    with empty_db.connect() as conn:
+        apply_legacy_schema(conn)
+        conn.execute((FIXTURES / "hand_built.sql").read_text())
+        fix_output_settings(conn)
+        made = backup.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+        assert made.verified and made.schema.startswith("consolidation_backup_")
+        for name in BACKUP_TABLES:
+            copy = table_checksum(conn, sql.Identifier(made.schema, name))
+            assert copy == table_checksum(conn, table(CONFIG, name)), name
+        manifest = conn.execute(
+            sql.SQL("SELECT table_name, rows, verified FROM {} ORDER BY 1").format(
+                sql.Identifier(made.schema, "manifest")
+            )
+        ).fetchall()
+        assert manifest == sorted((name, made.tables[name]["rows"], True) for name in BACKUP_TABLES)
+        record = journal.latest(conn, CONFIG, "backup")
+        assert record and record["details"] == {"schema": made.schema, "verified": True}
+        assert backup.latest_verified(conn, CONFIG) == made.schema
+        assert backup.verify(conn, CONFIG, made.schema) == []
+        conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(made.schema, "voice_notes")))
+        assert backup.verify(conn, CONFIG, made.schema)[0].startswith(f"{made.schema}.voice_notes")
+
+
+def test_two_backups_in_the_same_second_get_distinct_schemas(empty_db: LocalDatabase) -> None:
+    with empty_db.connect() as conn:
+        apply_legacy_schema(conn)
+        run = journal.start_run(conn, CONFIG, "test")
+        schemas = {backup.apply(conn, CONFIG, run).schema for _ in range(3)}
+    assert len(schemas) == 3
