@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -142,13 +143,21 @@ def rewritten_reference(
     return format_reference(bucket, path, ReferenceStyle.BUCKET_PATH, project_url=project_url)
 
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]")
+# The Storage API accepts only these characters in an object key (anything else is a 400
+# InvalidKey), so destination names are folded into this set.
+_KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9_!.*'() &$=@;:+,?-]")
 
 
 def safe_file_name(name: str) -> str:
-    """The last path segment of NAME, unable to climb out of its folder or hide in it."""
+    """The last path segment of NAME as a key the Storage API accepts, unable to leave its folder.
+
+    Accents are dropped (café → cafe), other characters outside the API's key alphabet become
+    `_`, and dot segments or leading dots cannot climb out of or hide in the folder.
+    """
     segments = [part for part in name.replace("\\", "/").split("/") if part not in ("", ".", "..")]
-    leaf = _UNSAFE.sub("_", segments[-1] if segments else "").strip()
+    leaf = unicodedata.normalize("NFKD", segments[-1] if segments else "")
+    leaf = "".join(char for char in leaf if not unicodedata.combining(char))
+    leaf = _KEY_CHARACTERS.sub("_", leaf).strip()
     leaf = leaf.lstrip(".") or "file"
     return leaf[:200]
 

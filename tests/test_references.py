@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -80,11 +81,21 @@ def test_public_url_keeps_its_form_and_encodes_the_new_path() -> None:
         (".hidden", "hidden"),
         ("a\\..\\b.png", "b.png"),
         ("tab\there.txt", "tab_here.txt"),
-        ("naïve café.pdf", "naïve café.pdf"),
+        ("naïve café.pdf", "naive cafe.pdf"),
+        ("日本語 #1 [draft]~.txt", "___ _1 _draft__.txt"),
+        ("100%.png", "100_.png"),
     ],
 )
 def test_safe_file_name_cannot_climb_out(name: str, safe: str) -> None:
     assert safe_file_name(name) == safe
+
+
+STORAGE_KEY = re.compile(r"^[A-Za-z0-9_/!.*'() &$=@;:+,?-]*$")
+
+
+@pytest.mark.parametrize("name", ["naïve café.pdf", "a\\x00b", "ü/../../x", "emoji 😀.png", "q?x=1&y"])
+def test_safe_names_are_keys_the_storage_api_accepts(name: str) -> None:
+    assert STORAGE_KEY.match(safe_file_name(name))
 
 
 def test_disambiguated_names_are_stable_and_distinct() -> None:
