@@ -153,6 +153,10 @@ class Storage(Strict):
     keep_sources: bool = False
     move_unreferenced: bool = False
     concurrency: int = Field(8, gt=0, le=64)
+    # URLs of this host are this project's; the seeded stack's references use this one.
+    project_url: str = "http://127.0.0.1:54321"
+    # The bucket a bare path (no bucket in it) names, by the table holding the reference.
+    bare_path_buckets: dict[str, str] = {"messages": "chat-attachments", "voice_notes": "voice-notes"}
 
 
 class Policies(Strict):

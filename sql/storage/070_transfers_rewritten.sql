@@ -1,0 +1,6 @@
+-- Verified copies none of whose references is still waiting: their rewriting is done.
+UPDATE :"tool.storage_transfers" AS t SET state = 'rewritten', updated_at = clock_timestamp()
+WHERE t.state = 'verified'
+  AND NOT EXISTS (SELECT FROM :"tool.storage_rewrites" AS r
+                  WHERE (r.source_bucket, r.source_name, r.dest_name) = (t.source_bucket, t.source_name, t.dest_name)
+                    AND r.state = 'planned')

@@ -1,0 +1,201 @@
+"""What the legacy buckets hold (size, hash, type) and where chat rows refer to it.
+
+The inventory is recorded once per object in the tool's schema, so a resumed or later run
+compares copies against what the source held before anything moved. References are read
+from the configured file columns and from every string inside `metadata` JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from consolidation import sqlfiles
+from consolidation.config import Config
+from consolidation.phases.mapping import identifiers
+from storage_migration.backends.base import ObjectInfo, StorageBackend
+from storage_migration.references import (
+    ForeignReference,
+    ObjectReference,
+    ReferenceStyle,
+    parse_reference,
+)
+
+TOOL_TABLES = ("storage_inventory", "storage_transfers", "storage_rewrites")
+REFERENCE_QUERIES = (
+    "storage/020_chat_message_references.sql",
+    "storage/021_message_references.sql",
+    "storage/022_voice_note_references.sql",
+)
+ProgressCallback = Callable[[int, int], None]
+
+
+def storage_identifiers(config: Config) -> dict[str, sql.Identifier]:
+    """The phase mapping plus the storage journal's own tables."""
+    names = identifiers(config)
+    for table in TOOL_TABLES:
+        names[f"tool.{table}"] = sql.Identifier(config.journal.schema_, table)
+    return names
+
+
+@dataclass(frozen=True)
+class InventoryObject:
+    bucket: str
+    name: str
+    size: int
+    sha256: str
+    etag: str | None
+    content_type: str | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.bucket, self.name)
+
+
+def sha256_of(backend: StorageBackend, bucket: str, name: str) -> tuple[int, str]:
+    """Size and sha256 of an object's bytes as the backend serves them."""
+    data = backend.read(bucket, name)
+    return len(data), hashlib.sha256(data).hexdigest()
+
+
+def load_inventory(conn: psycopg.Connection, config: Config) -> dict[tuple[str, str], InventoryObject]:
+    query = sql.SQL("SELECT bucket, name, size, sha256, etag, content_type FROM {}").format(
+        storage_identifiers(config)["tool.storage_inventory"]
+    )
+    return {(row[0], row[1]): InventoryObject(*row) for row in conn.execute(query)}
+
+
+def take_inventory(
+    conn: psycopg.Connection,
+    config: Config,
+    backend: StorageBackend,
+    *,
+    on_progress: ProgressCallback | None = None,
+) -> dict[tuple[str, str], InventoryObject]:
+    """Record every legacy object not yet in the inventory (hashing its bytes); return them all."""
+    known = load_inventory(conn, config)
+    new: list[ObjectInfo] = [
+        info
+        for bucket in config.storage.legacy_buckets
+        for info in backend.list(bucket)
+        if (bucket, info.name) not in known
+    ]
+
+    def hashed(info: ObjectInfo) -> InventoryObject:
+        size, digest = sha256_of(backend, info.bucket, info.name)
+        return InventoryObject(info.bucket, info.name, size, digest, info.etag, info.content_type)
+
+    statement = sqlfiles.render("storage/030_inventory_record.sql", storage_identifiers(config))
+    with ThreadPoolExecutor(config.storage.concurrency) as pool:
+        for item in pool.map(hashed, new):
+            conn.execute(statement, item.__dict__)
+            known[item.key] = item
+            if on_progress:
+                on_progress(1, item.size)
+    return known
+
+
+@dataclass(frozen=True)
+class ReferenceSite:
+    """One reference as a row holds it: which row, which column, where inside its JSON."""
+
+    table_name: str
+    row_id: uuid.UUID
+    column_name: str
+    json_path: tuple[str, ...]
+    raw: str
+    session_id: uuid.UUID | None
+    sender_id: uuid.UUID | None
+    context: str | None
+
+    @property
+    def folder(self) -> str | None:
+        """Where this row's files belong in the target bucket; None for rows outside the chat."""
+        if self.session_id is None or self.sender_id is None:
+            return None
+        return f"{self.session_id}/{self.sender_id}"
+
+
+def _strings(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, str(index)))
+
+
+def scan_references(conn: psycopg.Connection, config: Config) -> Iterator[ReferenceSite]:
+    """Every file column value and every string inside metadata, of every chat-related row."""
+    names = storage_identifiers(config)
+    for query in REFERENCE_QUERIES:
+        for table, row_id, session_id, sender_id, file_url, metadata, context in conn.execute(
+            sqlfiles.render(query, names)
+        ).fetchall():
+            if file_url:
+                yield ReferenceSite(table, row_id, "file_url", (), file_url, session_id, sender_id, context)
+            for path, text in _strings(metadata or {}):
+                yield ReferenceSite(table, row_id, "metadata", path, text, session_id, sender_id, context)
+
+
+@dataclass(frozen=True)
+class Located:
+    """What a reference names: a legacy object (key), a target object, a foreign URL, or nothing."""
+
+    site: ReferenceSite
+    kind: str  # legacy | missing | target | other_bucket | foreign
+    reference: ObjectReference | None = None
+    key: tuple[str, str] | None = None
+    reason: str = ""
+
+
+def locate(
+    site: ReferenceSite, config: Config, inventory: dict[tuple[str, str], InventoryObject]
+) -> Located | None:
+    """Classify one reference; None for JSON strings that are not file references at all."""
+    storage = config.storage
+    buckets = (*storage.legacy_buckets, storage.target_bucket)
+    parsed = parse_reference(site.raw, project_url=storage.project_url, known_buckets=buckets)
+    in_json = site.column_name != "file_url"
+    if parsed is None:
+        return None
+    if isinstance(parsed, ForeignReference):
+        # Inside JSON only URLs count as references: other strings are captions, names, ids.
+        if in_json and "://" not in site.raw:
+            return None
+        return Located(site, "foreign", reason=parsed.reason)
+    if in_json and parsed.style is ReferenceStyle.BARE_PATH:
+        return None
+    if parsed.bucket == storage.target_bucket:
+        return Located(site, "target", parsed, (parsed.bucket, parsed.path))
+    if parsed.bucket is None:
+        bucket = _bare_path_bucket(parsed.path, site.context, config, inventory)
+        if bucket is None:
+            return Located(site, "missing", parsed, reason=f"bare path {parsed.path!r} is in no bucket")
+        key = (bucket, parsed.path)
+    elif parsed.bucket in storage.legacy_buckets:
+        key = (parsed.bucket, parsed.path)
+    else:
+        return Located(site, "other_bucket", parsed, reason=f"bucket {parsed.bucket} is not migrated")
+    if key not in inventory:
+        return Located(site, "missing", parsed, key, reason=f"{key[0]}/{key[1]} does not exist")
+    return Located(site, "legacy", parsed, key)
+
+
+def _bare_path_bucket(
+    path: str, context: str | None, config: Config, inventory: dict[tuple[str, str], InventoryObject]
+) -> str | None:
+    preferred = config.storage.bare_path_buckets.get(context or "")
+    if preferred and (preferred, path) in inventory:
+        return preferred
+    holders = [bucket for bucket in config.storage.legacy_buckets if (bucket, path) in inventory]
+    return holders[0] if len(holders) == 1 else preferred

@@ -1,0 +1,622 @@
+"""Move referenced files into chat-files/<session>/<sender>/<name>: plan, apply, verify, rollback.
+
+Apply is copy -> verify (size + sha256 against the inventory) -> rewrite references -> delete
+the source, each step recorded in the transfer journal so a killed run resumes: a copy whose
+record is missing is found at its destination and verified, rewrites commit with their
+journal row, and a source is deleted only once every copy of it is verified and rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from consolidation import journal, sqlfiles
+from consolidation.config import Config
+from consolidation.phases import Step
+from storage_migration.backends.base import StorageBackend
+from storage_migration.inventory import (
+    InventoryObject,
+    Located,
+    ProgressCallback,
+    load_inventory,
+    locate,
+    scan_references,
+    sha256_of,
+    storage_identifiers,
+    take_inventory,
+)
+from storage_migration.references import disambiguated_name, rewritten_reference, safe_file_name
+
+PHASE = "storage"
+CRASH_ENV = "CONSOLIDATION_CRASH_AT"
+UNREFERENCED_FOLDER = "unreferenced"
+REMOVE_CHUNK = 100
+REWRITE_BATCH = 500
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One copy of a legacy object into the target bucket."""
+
+    source_bucket: str
+    source_name: str
+    dest_bucket: str
+    dest_name: str
+    session_id: uuid.UUID | None = None
+    sender_id: uuid.UUID | None = None
+    state: str = "planned"
+    detail: str | None = None
+
+    @property
+    def source(self) -> Key:
+        return (self.source_bucket, self.source_name)
+
+    @property
+    def folder(self) -> str:
+        return self.dest_name.rpartition("/")[0]
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """One reference's text before and after, where it lives, and the copy it now names."""
+
+    table_name: str
+    row_id: uuid.UUID
+    column_name: str
+    json_path: tuple[str, ...]
+    old_value: str
+    new_value: str
+    source_bucket: str
+    source_name: str
+    dest_name: str
+
+
+@dataclass
+class StoragePlan:
+    """What apply would do from here: new copies and rewrites, and everything it leaves alone."""
+
+    transfers: list[Transfer]
+    new_transfers: list[Transfer]
+    rewrites: list[Rewrite]
+    missing: list[Located]
+    foreign: list[Located]
+    outside_chat: dict[Key, list[Located]]
+    unreferenced: list[InventoryObject]
+    inventory: dict[Key, InventoryObject]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "legacy objects": len(self.inventory),
+            "copies (all)": len(self.transfers),
+            "copies to make": len(self.new_transfers),
+            "references to rewrite": len(self.rewrites),
+            "references to missing objects (left unchanged)": len(self.missing),
+            "references to other hosts or projects (left alone)": len(self.foreign),
+            "objects kept for rows outside the chat": len(self.outside_chat),
+            "unreferenced objects": len(self.unreferenced),
+        }
+
+
+@dataclass
+class StorageResult:
+    counts: dict[str, int] = field(default_factory=dict)
+    failed: list[Transfer] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    where: str
+    detail: str
+
+
+@dataclass
+class StorageReport:
+    """verify's outcome: discrepancies (findings) and what was left alone on purpose (notes)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    notes: dict[str, int] = field(default_factory=dict)
+    checked: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+
+class CrashPoint:
+    """Test hook: CONSOLIDATION_CRASH_AT=<step>:<n> SIGKILLs this process at the n-th <step>."""
+
+    def __init__(self, spec: str | None) -> None:
+        step, _, count = (spec or "").partition(":")
+        self.step = step or None
+        self.at = int(count or 1)
+        self.seen = 0
+
+    @classmethod
+    def from_environment(cls) -> CrashPoint:
+        return cls(os.environ.get(CRASH_ENV))
+
+    def tick(self, step: str) -> None:
+        if step != self.step:
+            return
+        self.seen += 1
+        if self.seen >= self.at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+# --- SQL ------------------------------------------------------------------------------------
+
+
+def _render(config: Config, relative: str, extra: dict[str, sql.Identifier] | None = None) -> str:
+    return sqlfiles.render(relative, {**storage_identifiers(config), **(extra or {})})
+
+
+def _target_names(config: Config, table_name: str, column_name: str) -> dict[str, sql.Identifier]:
+    columns = getattr(config.columns, table_name)
+    return {
+        "target": storage_identifiers(config)[table_name],
+        "target.id": sql.Identifier(columns.id),
+        "target.column": sql.Identifier(getattr(columns, column_name)),
+    }
+
+
+def _rewrite_sql(config: Config, table_name: str, column_name: str, in_json: bool) -> str:
+    file = "storage/061_rewrite_json.sql" if in_json else "storage/060_rewrite_column.sql"
+    return _render(config, file, _target_names(config, table_name, column_name))
+
+
+def statements(config: Config) -> list[Step]:
+    """Every statement the phase runs, rendered as it runs (rewrites shown for each location)."""
+    steps = [
+        Step(PHASE, path.split("/")[-1].removesuffix(".sql"), _render(config, path))
+        for path in sqlfiles.files("storage")
+        if not path.startswith(("storage/060_", "storage/061_"))
+    ]
+    for table_name, column_name, in_json in (
+        ("chat_messages", "file_url", False),
+        ("chat_messages", "metadata", True),
+        ("messages", "file_url", False),
+        ("messages", "metadata", True),
+        ("voice_notes", "file_url", False),
+    ):
+        steps.append(
+            Step(PHASE, f"rewrite_{table_name}_{column_name}",
+                 _rewrite_sql(config, table_name, column_name, in_json))
+        )
+    return steps
+
+
+def install(conn: psycopg.Connection, config: Config) -> None:
+    """The tool schema (merge's bookkeeping included) and the storage journal; idempotent."""
+    journal.install(conn, config)
+    conn.execute(_render(config, "storage/010_schema.sql"))
+
+
+def installed(conn: psycopg.Connection, config: Config) -> bool:
+    found = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL",
+        [sqlfiles.quote(storage_identifiers(config)["tool.storage_transfers"])],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def load_transfers(conn: psycopg.Connection, config: Config) -> list[Transfer]:
+    if not installed(conn, config):
+        return []
+    return [Transfer(*row) for row in conn.execute(_render(config, "storage/045_transfers.sql"))]
+
+
+# --- plan -----------------------------------------------------------------------------------
+
+
+def listed_inventory(
+    conn: psycopg.Connection, config: Config, backend: StorageBackend
+) -> dict[Key, InventoryObject]:
+    """The recorded inventory plus objects listed since (unhashed): what plan may read without writing."""
+    known = load_inventory(conn, config) if installed(conn, config) else {}
+    for bucket in config.storage.legacy_buckets:
+        for info in backend.list(bucket):
+            known.setdefault(
+                (bucket, info.name),
+                InventoryObject(bucket, info.name, info.size, "", info.etag, info.content_type),
+            )
+    return known
+
+
+def build_plan(
+    conn: psycopg.Connection,
+    config: Config,
+    backend: StorageBackend,
+    inventory: dict[Key, InventoryObject],
+) -> StoragePlan:
+    """Where every referenced legacy object goes and how each reference reads afterwards."""
+    storage = config.storage
+    existing = load_transfers(conn, config)
+    located = [found for site in scan_references(conn, config) if (found := locate(site, config, inventory))]
+    legacy = [found for found in located if found.kind == "legacy"]
+    outside: dict[Key, list[Located]] = defaultdict(list)
+    wanted: set[tuple[Key, str]] = set()
+    for found in legacy:
+        assert found.key is not None
+        if found.site.folder is None:
+            outside[found.key].append(found)
+        else:
+            wanted.add((found.key, found.site.folder))
+    referenced = {found.key for found in located if found.key}
+    unreferenced = sorted(
+        (item for key, item in inventory.items() if key not in referenced), key=lambda item: item.key
+    )
+    if storage.move_unreferenced:
+        wanted |= {(item.key, f"{UNREFERENCED_FOLDER}/{item.bucket}") for item in unreferenced}
+    taken = {item.name for item in backend.list(storage.target_bucket)}
+    destinations, new = _destinations(config, wanted, existing, taken)
+    rewrites = []
+    for found in legacy:
+        assert found.key is not None and found.reference is not None
+        if found.site.folder is None:
+            continue
+        dest_name = destinations[(found.key, found.site.folder)]
+        new_value = rewritten_reference(
+            found.reference, storage.target_bucket, dest_name,
+            fallback_style=storage.reference_style, project_url=storage.project_url,
+        )
+        site = found.site
+        rewrites.append(
+            Rewrite(site.table_name, site.row_id, site.column_name, site.json_path, site.raw, new_value,
+                    found.key[0], found.key[1], dest_name)
+        )
+    return StoragePlan(
+        transfers=[*existing, *new],
+        new_transfers=new,
+        rewrites=rewrites,
+        missing=[found for found in located if found.kind == "missing"],
+        foreign=[found for found in located if found.kind == "foreign"],
+        outside_chat=dict(outside),
+        unreferenced=unreferenced,
+        inventory=inventory,
+    )
+
+
+def _destinations(
+    config: Config, wanted: set[tuple[Key, str]], existing: list[Transfer], taken: set[str]
+) -> tuple[dict[tuple[Key, str], str], list[Transfer]]:
+    """Each (source, folder) its destination name: the journal's if planned before, else a new one.
+
+    In a folder, the first source (by bucket/name) of a file name gets the plain name unless an
+    object already holds it; every other source gets disambiguated_name, stable per source.
+    """
+    chosen = {(transfer.source, transfer.folder): transfer.dest_name for transfer in existing}
+    holder = {transfer.dest_name: transfer.source for transfer in existing}
+    groups: dict[tuple[str, str], list[Key]] = defaultdict(list)
+    for key, folder in sorted(wanted - chosen.keys()):
+        leaf = _leaf(key, folder)
+        groups[(folder, leaf)].append(key)
+    new = []
+    for (folder, leaf), keys in sorted(groups.items()):
+        for position, key in enumerate(keys):
+            plain = f"{folder}/{leaf}"
+            free = plain not in holder and plain not in taken
+            name = plain if position == 0 and free else f"{folder}/{disambiguated_name(leaf, '/'.join(key))}"
+            if holder.get(name, key) != key or (name in taken and name not in holder):
+                raise RuntimeError(f"destination {name} is taken by another object")
+            holder[name] = key
+            chosen[(key, folder)] = name
+            session, sender = _folder_ids(folder)
+            new.append(Transfer(key[0], key[1], config.storage.target_bucket, name, session, sender))
+    return chosen, new
+
+
+def _leaf(key: Key, folder: str) -> str:
+    if folder.startswith(f"{UNREFERENCED_FOLDER}/"):
+        # An unreferenced object keeps its whole path, each segment made safe.
+        return "/".join(safe_file_name(part) for part in key[1].split("/") if part not in ("", ".", ".."))
+    return safe_file_name(key[1])
+
+
+def _folder_ids(folder: str) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    try:
+        session, sender = folder.split("/")
+        return uuid.UUID(session), uuid.UUID(sender)
+    except ValueError:
+        return None, None
+
+
+def record_plan(conn: psycopg.Connection, config: Config, plan: StoragePlan) -> None:
+    """Write the new copies and rewrites in one transaction: a killed run finds all or none."""
+    with conn.transaction(), conn.cursor() as cursor:
+        cursor.executemany(
+            _render(config, "storage/040_plan_transfer.sql"),
+            [transfer.__dict__ for transfer in plan.new_transfers],
+        )
+        cursor.executemany(
+            _render(config, "storage/041_plan_rewrite.sql"),
+            [{**rewrite.__dict__, "json_path": list(rewrite.json_path)} for rewrite in plan.rewrites],
+        )
+
+
+# --- apply ----------------------------------------------------------------------------------
+
+
+def _copy_and_verify(
+    backend: StorageBackend, transfer: Transfer, expected: InventoryObject
+) -> tuple[str, str | None, str | None]:
+    """(state, sha256 of the copy, why it failed): copies unless an earlier run already did."""
+    try:
+        if backend.info(transfer.dest_bucket, transfer.dest_name) is None:
+            if backend.info(*transfer.source) is None:
+                return "failed", None, "source vanished before it was copied"
+            backend.copy(*transfer.source, transfer.dest_bucket, transfer.dest_name)
+        size, digest = sha256_of(backend, transfer.dest_bucket, transfer.dest_name)
+    except (OSError, ValueError) as exc:
+        return "failed", None, f"{type(exc).__name__}: {exc}"
+    if (size, digest) != (expected.size, expected.sha256):
+        return "failed", digest, (
+            f"copy has {size} bytes sha256 {digest[:12]}, inventory says {expected.size} bytes "
+            f"sha256 {expected.sha256[:12]}"
+        )
+    return "verified", digest, None
+
+
+def copy_pending(
+    conn: psycopg.Connection,
+    config: Config,
+    backend: StorageBackend,
+    transfers: Iterable[Transfer],
+    inventory: dict[Key, InventoryObject],
+    *,
+    on_progress: ProgressCallback | None = None,
+    crash: CrashPoint | None = None,
+) -> tuple[int, list[Transfer]]:
+    """Copy and verify every planned (or earlier failed) transfer; journal writes stay on this thread."""
+    todo = [transfer for transfer in transfers if transfer.state in ("planned", "failed")]
+    statement = _render(config, "storage/050_transfer_state.sql")
+    verified, failed = 0, []
+    with ThreadPoolExecutor(config.storage.concurrency) as pool:
+        results = pool.map(lambda t: _copy_and_verify(backend, t, inventory[t.source]), todo)
+        for transfer, (state, digest, detail) in zip(todo, results, strict=True):
+            if crash:
+                crash.tick("copy")
+            conn.execute(
+                statement,
+                {"state": state, "dest_sha256": digest, "detail": detail,
+                 "source_bucket": transfer.source_bucket, "source_name": transfer.source_name,
+                 "dest_name": transfer.dest_name},
+            )
+            if state == "verified":
+                verified += 1
+            else:
+                failed.append(Transfer(**{**transfer.__dict__, "state": state, "detail": detail}))
+            if on_progress:
+                on_progress(1, inventory[transfer.source].size)
+    return verified, failed
+
+
+def _batches(rows: list, size: int) -> Iterator[list]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+def rewrite_pending(
+    conn: psycopg.Connection, config: Config, *, crash: CrashPoint | None = None
+) -> dict[str, int]:
+    """Rewrite every reference whose copy is verified; each batch commits with its journal rows."""
+    pending = conn.execute(_render(config, "storage/063_pending_rewrites.sql")).fetchall()
+    state_sql = _render(config, "storage/062_rewrite_state.sql")
+    counts = {"rewritten": 0, "stale": 0}
+    for batch in _batches(pending, REWRITE_BATCH):
+        with conn.transaction():
+            for table_name, row_id, column_name, json_path, old_value, new_value in batch:
+                changed = conn.execute(
+                    _rewrite_sql(config, table_name, column_name, bool(json_path)),
+                    {"row_id": row_id, "json_path": json_path,
+                     "from_value": old_value, "to_value": new_value},
+                ).rowcount
+                state = "rewritten" if changed else "stale"
+                conn.execute(
+                    state_sql,
+                    {"state": state, "table_name": table_name, "row_id": row_id,
+                     "column_name": column_name, "json_path": json_path},
+                )
+                counts[state] += 1
+                if crash:
+                    crash.tick("rewrite")
+    conn.execute(_render(config, "storage/070_transfers_rewritten.sql"))
+    return counts
+
+
+def delete_sources(
+    conn: psycopg.Connection,
+    config: Config,
+    backend: StorageBackend,
+    keep: set[Key],
+    *,
+    crash: CrashPoint | None = None,
+) -> int:
+    """Delete each source all of whose copies are verified and rewritten, unless it must stay."""
+    deletable = [
+        (bucket, name)
+        for bucket, name in conn.execute(_render(config, "storage/080_deletable_sources.sql"))
+        if (bucket, name) not in keep
+    ]
+    statement = _render(config, "storage/081_source_deleted.sql")
+    by_bucket: dict[str, list[str]] = defaultdict(list)
+    for bucket, name in deletable:
+        by_bucket[bucket].append(name)
+    for bucket, names in sorted(by_bucket.items()):
+        for chunk in _batches(names, REMOVE_CHUNK):
+            backend.remove(bucket, chunk)
+            if crash:
+                crash.tick("delete")
+            with conn.transaction(), conn.cursor() as cursor:
+                cursor.executemany(
+                    statement, [{"source_bucket": bucket, "source_name": name} for name in chunk]
+                )
+    return len(deletable)
+
+
+def apply(
+    conn: psycopg.Connection,
+    config: Config,
+    backend: StorageBackend,
+    *,
+    on_progress: ProgressCallback | None = None,
+    on_total: Callable[[int, int], None] | None = None,
+    crash: CrashPoint | None = None,
+) -> StorageResult:
+    """Inventory, plan, copy + verify, rewrite, then delete verified sources; resumes a killed run."""
+    install(conn, config)
+    inventory = take_inventory(conn, config, backend)
+    plan = build_plan(conn, config, backend, inventory)
+    record_plan(conn, config, plan)
+    transfers = load_transfers(conn, config)
+    pending = [transfer for transfer in transfers if transfer.state in ("planned", "failed")]
+    if on_total:
+        on_total(len(pending), sum(inventory[transfer.source].size for transfer in pending))
+    copied, failed = copy_pending(
+        conn, config, backend, pending, inventory, on_progress=on_progress, crash=crash
+    )
+    rewritten = rewrite_pending(conn, config, crash=crash)
+    keep = set(plan.outside_chat)
+    deleted = 0 if config.storage.keep_sources else delete_sources(conn, config, backend, keep, crash=crash)
+    return StorageResult(
+        counts={
+            **plan.counts,
+            "copied and verified (this run)": copied,
+            "failed copies": len(failed),
+            "references rewritten (this run)": rewritten["rewritten"],
+            "references changed meanwhile (left alone)": rewritten["stale"],
+            "sources deleted (this run)": deleted,
+        },
+        failed=failed,
+    )
+
+
+# --- verify ---------------------------------------------------------------------------------
+
+
+def verify(conn: psycopg.Connection, config: Config, backend: StorageBackend) -> StorageReport:
+    """Every chat reference resolves to a chat-files object whose hash matches the inventory."""
+    report = StorageReport()
+    inventory = load_inventory(conn, config) if installed(conn, config) else {}
+    transfers = load_transfers(conn, config)
+    copied_from = {transfer.dest_name: transfer.source for transfer in transfers}
+    for transfer in transfers:
+        if transfer.state == "failed":
+            report.findings.append(
+                Finding("copy_failed", f"{transfer.dest_bucket}/{transfer.dest_name}", transfer.detail or "")
+            )
+    notes: dict[str, int] = defaultdict(int)
+    targets: dict[str, list[str]] = defaultdict(list)
+    for site in scan_references(conn, config):
+        found = locate(site, config, inventory)
+        if found is None:
+            continue
+        path = "".join(f"[{part}]" for part in site.json_path)
+        where = f"{site.table_name} {site.row_id} {site.column_name}{path}"
+        report.checked += 1
+        if site.folder is None and site.table_name != "chat_messages":
+            notes["legacy rows outside the chat (not checked)"] += 1
+        elif found.kind == "target":
+            assert found.key is not None
+            targets[found.key[1]].append(where)
+        elif found.kind == "foreign":
+            notes["references to other hosts or projects"] += 1
+        elif found.kind == "other_bucket":
+            notes["references to buckets not migrated"] += 1
+        elif found.kind == "missing" and (found.key is None or backend.info(*found.key) is None):
+            notes["references to missing objects (left unchanged)"] += 1
+        else:
+            report.findings.append(Finding("not_migrated", where, f"still refers to {site.raw}"))
+
+    def check(name: str) -> str | None:
+        info = backend.info(config.storage.target_bucket, name)
+        if info is None:
+            return f"{config.storage.target_bucket}/{name} does not exist"
+        source = copied_from.get(name)
+        if source is None or source not in inventory:
+            return None
+        size, digest = sha256_of(backend, config.storage.target_bucket, name)
+        expected = inventory[source]
+        if (size, digest) != (expected.size, expected.sha256):
+            return (f"{config.storage.target_bucket}/{name} has sha256 {digest[:12]}, "
+                    f"inventory says {expected.sha256[:12]}")
+        return None
+
+    names = sorted(targets)
+    with ThreadPoolExecutor(config.storage.concurrency) as pool:
+        for name, problem in zip(names, pool.map(check, names), strict=True):
+            if problem:
+                report.findings.extend(Finding("unresolved", where, problem) for where in targets[name])
+    report.notes = dict(notes)
+    return report
+
+
+# --- rollback -------------------------------------------------------------------------------
+
+
+def rollback(
+    conn: psycopg.Connection, config: Config, backend: StorageBackend, *, crash: CrashPoint | None = None
+) -> dict[str, int]:
+    """Put deleted sources back, restore every rewritten reference, remove the copies, clear the journal."""
+    counts = {"sources restored": 0, "references restored": 0, "references changed since": 0,
+              "copies removed": 0}
+    if not installed(conn, config):
+        return counts
+    inventory = load_inventory(conn, config)
+    transfers = load_transfers(conn, config)
+    state_sql = _render(config, "storage/050_transfer_state.sql")
+    restored: set[Key] = set()
+    for transfer in transfers:
+        if transfer.state != "source_deleted" or transfer.source in restored:
+            continue
+        if backend.info(*transfer.source) is None:
+            backend.copy(transfer.dest_bucket, transfer.dest_name, *transfer.source)
+        size, digest = sha256_of(backend, *transfer.source)
+        expected = inventory[transfer.source]
+        if (size, digest) != (expected.size, expected.sha256):
+            raise RuntimeError(
+                f"restored {transfer.source_bucket}/{transfer.source_name} does not match the inventory"
+            )
+        with conn.transaction():
+            for same in transfers:
+                if same.source == transfer.source and same.state == "source_deleted":
+                    conn.execute(state_sql, {"state": "rewritten", "dest_sha256": None, "detail": None,
+                                             "source_bucket": same.source_bucket,
+                                             "source_name": same.source_name, "dest_name": same.dest_name})
+        restored.add(transfer.source)
+        counts["sources restored"] += 1
+        if crash:
+            crash.tick("restore")
+    rewrite_state = _render(config, "storage/062_rewrite_state.sql")
+    rows = conn.execute(_render(config, "storage/064_rewritten.sql")).fetchall()
+    for batch in _batches(rows, REWRITE_BATCH):
+        with conn.transaction():
+            for table_name, row_id, column_name, json_path, old_value, new_value in batch:
+                changed = conn.execute(
+                    _rewrite_sql(config, table_name, column_name, bool(json_path)),
+                    {"row_id": row_id, "json_path": json_path,
+                     "from_value": new_value, "to_value": old_value},
+                ).rowcount
+                conn.execute(rewrite_state, {"state": "planned", "table_name": table_name, "row_id": row_id,
+                                             "column_name": column_name, "json_path": json_path})
+                counts["references restored" if changed else "references changed since"] += 1
+    by_bucket: dict[str, list[str]] = defaultdict(list)
+    for transfer in transfers:
+        by_bucket[transfer.dest_bucket].append(transfer.dest_name)
+    for bucket, names in sorted(by_bucket.items()):
+        for chunk in _batches(names, REMOVE_CHUNK):
+            backend.remove(bucket, chunk)
+            counts["copies removed"] += len(chunk)
+    conn.execute(_render(config, "storage/090_clear_journal.sql"))
+    return counts
