@@ -17,10 +17,12 @@ def fix_output_settings(conn: psycopg.Connection) -> None:
     conn.execute("SET extra_float_digits = 1")
 
 
-def chat_checksums(conn: psycopg.Connection, config: Config) -> dict[str, dict[str, object]]:
-    """Rows and order-independent digest of each chat table, keyed by its logical name."""
+def chat_checksums(
+    conn: psycopg.Connection, config: Config, tables: tuple[str, ...] = CHAT_TABLES
+) -> dict[str, dict[str, object]]:
+    """Rows and order-independent digest of each chat table (or of TABLES), keyed by logical name."""
     result: dict[str, dict[str, object]] = {}
-    for name in CHAT_TABLES:
+    for name in tables:
         checksum = table_checksum(conn, table(config, name))
         result[name] = {"rows": checksum.rows, "digest": checksum.digest}
     return result

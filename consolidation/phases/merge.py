@@ -24,6 +24,9 @@ from consolidation.phases.mapping import identifiers, table
 
 PHASE = "merge"
 SOURCES = ("messages", "voice_notes")
+# The tables merge writes, so the only ones its rollback restores and proves: the sources are
+# only read (verify proves them unchanged against each row's source checksum).
+MERGED_TABLES = ("chat_sessions", "chat_messages")
 NIL = uuid.UUID(int=0)
 # Test hooks for the crash test: SIGKILL this process after committing its k-th batch, or
 # inside its k-th batch after the inserts, before the commit.
@@ -176,8 +179,10 @@ class _Batches:
 
     def _timeouts(self) -> None:
         self.conn.execute(
-            "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
-            [f"{self.config.merge.lock_timeout_ms}ms", f"{self.config.merge.statement_timeout_ms}ms"],
+            "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true),"
+            # A batch's classification is hashed and re-read in memory, not spilled to disk.
+            " set_config('work_mem', %s, true)",
+            [f"{self.config.merge.lock_timeout_ms}ms", f"{self.config.merge.statement_timeout_ms}ms", "64MB"],
         )
 
     def run(self, source: str, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
@@ -226,27 +231,18 @@ class _Batches:
         )
 
     def sequence(self) -> int:
-        """Sequence every session merge wrote into, a slice of sessions per transaction."""
+        """Sequence every session merge wrote into: one set-based pass in one transaction, which
+        writes only the tool's own table (chat_messages is only read)."""
         conn, texts = self.conn, self.texts
-        low: uuid.UUID | None = None
         written = 0
-        per_batch = max(1, self.batch_size // 20)
-        while True:
-            with conn.transaction():
-                self._timeouts()
-                picked = conn.execute(
-                    texts["100_sequence_sessions"],
-                    {"low": low or NIL, "inclusive": low is None, "batch_size": per_batch},
-                )
-                if not picked.rowcount:
-                    return written
-                low = conn.execute(
-                    "SELECT session_id FROM sequence_sessions ORDER BY session_id DESC LIMIT 1"
-                ).fetchone()[0]
-                for relative in SEQUENCE_FILES:
-                    cursor = conn.execute(texts[_step_name(relative)])
-                    if relative.endswith("130_sequence_insert.sql"):
-                        written += max(cursor.rowcount, 0)
+        with conn.transaction():
+            self._timeouts()
+            conn.execute(texts["100_sequence_sessions"])
+            for relative in SEQUENCE_FILES:
+                cursor = conn.execute(texts[_step_name(relative)])
+                if relative.endswith("130_sequence_insert.sql"):
+                    written += max(cursor.rowcount, 0)
+        return written
 
 
 def apply(
@@ -263,6 +259,9 @@ def apply(
     CONN must be in autocommit mode; each batch is its own transaction.
     """
     fix_output_settings(conn)
+    # Each batch is classified into temporary tables and re-read by every step; keep them in
+    # memory (takes effect only before the session's first temporary table, hence here).
+    conn.execute("SET temp_buffers = '256MB'")
     result = MergeResult()
     journal.install(conn, config)
     result.backup_schema = (
@@ -271,7 +270,7 @@ def apply(
     steps = statements(config)
     with journal.recorded_phase(conn, run, PHASE, "apply", [step.sql for step in steps]) as record:
         if journal.baseline(conn, config, PHASE) is None:
-            journal.record_baseline(conn, config, record, chat_checksums(conn, config))
+            journal.record_baseline(conn, config, record, chat_checksums(conn, config, MERGED_TABLES))
         batches = _Batches(conn, config, batch_size or config.merge.batch_size)
         conn.execute(batches.texts["005_link_candidates"])
         positions = _positions(conn, config)
@@ -380,7 +379,7 @@ def rollback(conn: psycopg.Connection, config: Config, run: journal.Run) -> Roll
                 ]
                 conn.execute(by_name["rollback_230_rollback_ledgers"])
                 journal.clear_baseline(conn, config, PHASE)
-        result.after = chat_checksums(conn, config)
+        result.after = chat_checksums(conn, config, tuple(baseline))
         result.differing_tables = [
             name for name, entry in baseline.items() if result.after.get(name) != entry
         ]

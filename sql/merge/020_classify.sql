@@ -7,23 +7,28 @@
 -- Session: an existing chat_sessions row with the referenced id; else the booking's session
 -- (id = booking id); else for a direct message the pair's derived id. Never a random one.
 WITH keyed AS (
-  SELECT s.*,
-         CASE WHEN s.session_ref IS NULL AND s.recipient_id IS NOT NULL THEN
-           encode(set_byte(set_byte(pair.h, 6, (get_byte(pair.h, 6) & 15) | 128),
-                           8, (get_byte(pair.h, 8) & 63) | 128), 'hex')::uuid
+  SELECT h.*,
+         CASE WHEN h.pair_h IS NOT NULL THEN
+           encode(set_byte(set_byte(h.pair_h, 6, (get_byte(h.pair_h, 6) & 15) | 128),
+                           8, (get_byte(h.pair_h, 8) & 63) | 128), 'hex')::uuid
          END AS direct_id,
-         encode(set_byte(set_byte(own.h, 6, (get_byte(own.h, 6) & 15) | 128),
-                         8, (get_byte(own.h, 8) & 63) | 128), 'hex')::uuid AS new_message_id
-  FROM merge_source AS s
-  CROSS JOIN LATERAL (
-    SELECT substr(sha256(uuid_send(%(namespace)s::uuid)
-                         || uuid_send(least(s.sender_id, s.recipient_id))
-                         || uuid_send(greatest(s.sender_id, s.recipient_id))), 1, 16) AS h
-  ) AS pair
-  CROSS JOIN LATERAL (
-    SELECT substr(sha256(uuid_send(%(namespace)s::uuid) || convert_to(s.source_table, 'UTF8')
-                         || uuid_send(s.source_id)), 1, 16) AS h
-  ) AS own
+         encode(set_byte(set_byte(h.own_h, 6, (get_byte(h.own_h, 6) & 15) | 128),
+                         8, (get_byte(h.own_h, 8) & 63) | 128), 'hex')::uuid AS new_message_id
+  FROM (
+    -- OFFSET 0 keeps this a subquery of its own, so each digest is computed once per row
+    -- rather than once per reference to the ids derived from it.
+    SELECT s.*,
+           CASE WHEN s.session_ref IS NULL AND s.recipient_id IS NOT NULL THEN
+             substr(sha256(uuid_send(%(namespace)s::uuid)
+                           || uuid_send(least(s.sender_id, s.recipient_id))
+                           || uuid_send(greatest(s.sender_id, s.recipient_id))), 1, 16)
+           END AS pair_h,
+           substr(sha256(uuid_send(%(namespace)s::uuid) || convert_to(s.source_table, 'UTF8')
+                         || uuid_send(s.source_id)), 1, 16) AS own_h
+    FROM merge_source AS s
+    OFFSET 0
+  ) AS h
+  OFFSET 0
 ),
 located AS (
   SELECT k.*,

@@ -1,7 +1,6 @@
--- The next sessions to sequence: every session merge wrote into, in id order after the mark.
+-- The sessions to sequence: every session merge wrote into, all at once, so chat_messages is
+-- scanned once for the whole run rather than once per slice of sessions.
 CREATE TEMP TABLE sequence_sessions ON COMMIT DROP AS
 SELECT sc.session_id
-FROM :"tool.session_changes" AS sc
-WHERE sc.session_id >= %(low)s AND (sc.session_id > %(low)s OR %(inclusive)s)
-ORDER BY sc.session_id
-LIMIT %(batch_size)s;
+FROM :"tool.session_changes" AS sc;
+ANALYZE sequence_sessions;
