@@ -1,0 +1,288 @@
+"""The local stack's object store: rows in storage.objects, bytes laid out as Storage's file backend has them.
+
+An object's bytes live at <root>/<store bucket>/<tenant>/<bucket>/<object name>/<version>, and
+its row carries the metadata the Storage API writes, so a Storage API server pointed at the same
+database and folder serves the same objects. Every change writes the new bytes before the row
+and removes old bytes only after the row is gone, so a crash leaves at most an unreferenced file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from consolidation import sqlfiles
+from storage_migration.backends.base import ObjectInfo
+
+CACHE_CONTROL = "max-age=3600"
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+# The extended attributes Storage's file backend reads an object's headers from (Linux names).
+_XATTR_CONTENT_TYPE = "user.supabase.content-type"
+_XATTR_CACHE_CONTROL = "user.supabase.cache-control"
+# Objects per round of the bulk path: bounds the bytes held in memory at once.
+_BULK_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class NewObject:
+    """One object for the bulk path: everything its row and its file need, decided by the caller."""
+
+    id: uuid.UUID
+    bucket: str
+    name: str
+    data: bytes
+    content_type: str
+    version: str
+    created_at: datetime
+    owner: uuid.UUID | None = None
+
+
+def storage_metadata(data: bytes, content_type: str, last_modified: datetime) -> dict[str, Any]:
+    """storage.objects.metadata as the Storage API writes it after an upload."""
+    return {
+        "eTag": f'"{hashlib.md5(data).hexdigest()}"',
+        "size": len(data),
+        "mimetype": content_type,
+        "cacheControl": CACHE_CONTROL,
+        "lastModified": last_modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{last_modified.microsecond // 1000:03d}Z",
+        "contentLength": len(data),
+        "httpStatusCode": 200,
+    }
+
+
+class LocalStore:
+    """Objects of the local stack: put/get/info/exists/list/copy/move/remove, and a bulk put."""
+
+    def __init__(
+        self,
+        conn_or_url: psycopg.Connection | str,
+        root: Path,
+        store_bucket: str = "stub",
+        tenant: str = "stub",
+    ) -> None:
+        if isinstance(conn_or_url, str):
+            self.conn = psycopg.connect(conn_or_url, autocommit=True)
+            self._owns_connection = True
+        else:
+            self.conn = conn_or_url
+            self._owns_connection = False
+        self.root = Path(root)
+        self.base = self.root / store_bucket / tenant
+
+    def close(self) -> None:
+        if self._owns_connection:
+            self.conn.close()
+
+    def __enter__(self) -> LocalStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- layout ---------------------------------------------------------------------------
+
+    def file_path(self, bucket: str, name: str, version: str) -> Path:
+        """Where the bytes of one version of BUCKET/NAME live."""
+        path = self.base / bucket / name / version
+        # Object names are user data: a name with '..' segments must not reach outside the store.
+        if not path.resolve().is_relative_to(self.base.resolve()):
+            raise ValueError(f"object name {name!r} leaves the store")
+        return path
+
+    def _write_file(self, path: Path, data: bytes, content_type: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view):]
+            try:
+                os.setxattr(descriptor, _XATTR_CONTENT_TYPE, content_type.encode())
+                os.setxattr(descriptor, _XATTR_CACHE_CONTROL, CACHE_CONTROL.encode())
+            except OSError:
+                # Extended attributes are optional: without them the API serves a default type.
+                pass
+        finally:
+            os.close(descriptor)
+
+    def _remove_file(self, bucket: str, name: str, version: str | None) -> None:
+        if version is None:
+            return
+        path = self.file_path(bucket, name, version)
+        path.unlink(missing_ok=True)
+        folder = path.parent
+        stop = self.base / bucket
+        # Empty folders are pruned as Storage's file backend prunes them.
+        while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
+    # --- reading --------------------------------------------------------------------------
+
+    def _row(self, bucket: str, name: str) -> tuple[str | None, dict[str, Any] | None] | None:
+        row = self.conn.execute(
+            sqlfiles.load("local_store/object.sql"), {"bucket": bucket, "name": name}
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def info(self, bucket: str, name: str) -> ObjectInfo | None:
+        row = self._row(bucket, name)
+        if row is None:
+            return None
+        return _object_info(bucket, name, row[1])
+
+    def exists(self, bucket: str, name: str) -> bool:
+        return self._row(bucket, name) is not None
+
+    def get(self, bucket: str, name: str) -> bytes:
+        row = self._row(bucket, name)
+        if row is None or row[0] is None:
+            raise FileNotFoundError(f"no object {bucket}/{name}")
+        return self.file_path(bucket, name, row[0]).read_bytes()
+
+    def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object of BUCKET in the folder PREFIX (and below), by name."""
+        folder = prefix.strip("/")
+        rows = self.conn.execute(
+            sqlfiles.load("local_store/list.sql"),
+            {"bucket": bucket, "prefix": f"{folder}/" if folder else ""},
+        ).fetchall()
+        for name, metadata in rows:
+            yield _object_info(bucket, name, metadata)
+
+    # --- writing --------------------------------------------------------------------------
+
+    def put(
+        self,
+        bucket: str,
+        name: str,
+        data: bytes,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+        *,
+        owner: uuid.UUID | None = None,
+    ) -> ObjectInfo:
+        """Create or replace BUCKET/NAME (a new version, as an upsert upload makes one)."""
+        version = str(uuid.uuid4())
+        now = datetime.now(UTC)
+        self._write_file(self.file_path(bucket, name, version), data, content_type)
+        metadata = storage_metadata(data, content_type, now)
+        with self.conn.transaction():
+            previous = self._row(bucket, name)
+            self.conn.execute(
+                sqlfiles.load("local_store/upsert.sql"),
+                {
+                    "id": uuid.uuid4(), "bucket": bucket, "name": name, "owner": owner,
+                    "owner_id": str(owner) if owner else None, "metadata": Jsonb(metadata),
+                    "version": version, "at": now,
+                },
+            )
+        if previous is not None and previous[0] != version:
+            self._remove_file(bucket, name, previous[0])
+        return _object_info(bucket, name, metadata)
+
+    def copy(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
+        """Server-side copy; the destination must not exist (as the Storage API refuses too)."""
+        source = self._row(bucket, name)
+        if source is None or source[0] is None:
+            raise FileNotFoundError(f"no object {bucket}/{name}")
+        if self.exists(to_bucket, to_name):
+            raise FileExistsError(f"{to_bucket}/{to_name} already exists")
+        version = str(uuid.uuid4())
+        target = self.file_path(to_bucket, to_name, version)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(self.file_path(bucket, name, source[0]), target)
+        self.conn.execute(
+            sqlfiles.load("local_store/copy.sql"),
+            {"bucket": bucket, "name": name, "to_bucket": to_bucket, "to_name": to_name,
+             "id": uuid.uuid4(), "version": version, "at": datetime.now(UTC)},
+        )
+
+    def move(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
+        """Server-side move: the row keeps its id and version, the bytes change folder."""
+        source = self._row(bucket, name)
+        if source is None or source[0] is None:
+            raise FileNotFoundError(f"no object {bucket}/{name}")
+        if self.exists(to_bucket, to_name):
+            raise FileExistsError(f"{to_bucket}/{to_name} already exists")
+        version = source[0]
+        target = self.file_path(to_bucket, to_name, version)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(self.file_path(bucket, name, version), target)
+        self.conn.execute(
+            sqlfiles.load("local_store/move.sql"),
+            {"bucket": bucket, "name": name, "to_bucket": to_bucket, "to_name": to_name,
+             "at": datetime.now(UTC)},
+        )
+        self._remove_file(bucket, name, version)
+
+    def remove(self, bucket: str, names: list[str]) -> None:
+        """Delete objects; missing ones are not an error."""
+        if not names:
+            return
+        with self.conn.transaction():
+            # Storage's delete protection is lifted for this statement only, then restored.
+            self.conn.execute("SELECT set_config('storage.allow_delete_query', 'true', true)")
+            removed = self.conn.execute(
+                sqlfiles.load("local_store/remove.sql"), {"bucket": bucket, "names": names}
+            ).fetchall()
+            self.conn.execute("SELECT set_config('storage.allow_delete_query', 'false', true)")
+        for name, version in removed:
+            self._remove_file(bucket, name, version)
+
+    # The names the StorageBackend protocol uses for the same two verbs.
+    read = get
+
+    def write(self, bucket: str, name: str, data: bytes, content_type: str) -> None:
+        self.put(bucket, name, data, content_type)
+
+    # --- bulk -----------------------------------------------------------------------------
+
+    def put_many(self, objects: Iterable[NewObject], *, workers: int = 4) -> int:
+        """Write many new objects: files by a few threads, rows by one COPY and one set-based INSERT."""
+        count = 0
+        known_folders: set[Path] = set()
+
+        def store_file(item: NewObject) -> dict[str, Any]:
+            path = self.file_path(item.bucket, item.name, item.version)
+            # Every object is a folder of its own; its parents are shared, so remember them.
+            if path.parent.parent not in known_folders:
+                path.parent.parent.mkdir(parents=True, exist_ok=True)
+                known_folders.add(path.parent.parent)
+            self._write_file(path, item.data, item.content_type)
+            return storage_metadata(item.data, item.content_type, item.created_at)
+
+        items = iter(objects)
+        with self.conn.transaction(), ThreadPoolExecutor(workers) as pool:
+            self.conn.execute(sqlfiles.load("local_store/bulk_stage.sql"))
+            with self.conn.cursor().copy(sqlfiles.load("local_store/bulk_copy.sql")) as copy:
+                while chunk := list(islice(items, _BULK_CHUNK)):
+                    for item, metadata in zip(chunk, pool.map(store_file, chunk), strict=True):
+                        copy.write_row((item.id, item.bucket, item.name, item.owner,
+                                        Jsonb(metadata), item.version, item.created_at))
+                    count += len(chunk)
+            self.conn.execute(sqlfiles.load("local_store/bulk_insert.sql"))
+        return count
+
+
+def _object_info(bucket: str, name: str, metadata: dict[str, Any] | None) -> ObjectInfo:
+    meta = metadata or {}
+    return ObjectInfo(
+        bucket=bucket,
+        name=name,
+        size=int(meta.get("size") or 0),
+        etag=(meta.get("eTag") or "").strip('"') or None,
+        content_type=meta.get("mimetype"),
+    )
