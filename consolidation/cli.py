@@ -83,6 +83,43 @@ def stack_env(directory: DirOption = None) -> None:
         print(f"export {name}={shlex.quote(value)}")
 
 
+# --- stack seed: the synthetic legacy dataset ---------------------------------------------------
+
+SizeOption = Annotated[int | None, typer.Option(min=0, help="Default: in proportion to --messages.")]
+
+
+@stack_app.command("seed")
+def stack_seed(
+    directory: DirOption = None,
+    messages: Annotated[int, typer.Option(min=0, help="Legacy messages.")] = 100_000,
+    users: SizeOption = None,
+    bookings: SizeOption = None,
+    voice_notes: SizeOption = None,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same bytes.")] = 1,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="First drop a previous seed (tables, users, objects, journal).")
+    ] = False,
+) -> None:
+    """Create the legacy schema and fill it with a deterministic dataset full of anomalies."""
+    from consolidation.seed import SeedOptions, seed_legacy, seed_target
+
+    url, store_root = seed_target(directory)
+    options = SeedOptions.scaled(
+        messages, users=users, bookings=bookings, voice_notes=voice_notes, seed=seed
+    )
+    with console.status("seeding") as status:
+        report = seed_legacy(url, store_root, options, reset=reset, progress=status.update)
+    for title, rows in (
+        (f"seeded in {report.seconds:.1f} s (seed {seed})",
+         {**report.counts, "object files": report.files_written}),
+        ("anomalies (rows per class)", report.anomalies),
+    ):
+        table = Table("", "rows", title=title, title_justify="left")
+        for name, count in rows.items():
+            table.add_row(name, f"{count:,}")
+        out.print(table)
+
+
 # --- phases: plan, backup, merge, verify, rollback, demo --------------------------------------
 
 ConfigOption = Annotated[
