@@ -330,6 +330,96 @@ def demo_command(
         raise FindingsError("the demo's verification found discrepancies", hint="run `consolidate verify`")
 
 
+# --- storage: plan, apply, verify, rollback of the file move (issue 4) -------------------------
+
+storage_app = typer.Typer(
+    help="Move chat files into chat-files/<session>/<sender>/ and rewrite every reference.",
+    no_args_is_help=True,
+)
+app.add_typer(storage_app, name="storage")
+
+
+def _storage_findings(report) -> None:  # noqa: ANN001 - storage_migration.transfer.StorageReport
+    _summary("storage verify", {"references checked": report.checked, **report.notes,
+                                "findings": len(report.findings)})
+    if report.findings:
+        table = Table("check", "reference", "discrepancy", title="storage discrepancies")
+        for finding in report.findings[:200]:
+            table.add_row(*(rich_escape(part) for part in (finding.check, finding.where, finding.detail)))
+        out.print(table)
+
+
+@storage_app.command("plan")
+def storage_plan_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
+    """Show what the move would do: copies, rewrites, missing and foreign references. Writes nothing."""
+    from consolidation import db
+    from consolidation.phases import storage
+
+    config, conn = _open(config_path, database_url)
+    with conn, storage.open_backend(db.database_url(database_url)) as backend:
+        built = storage.plan(conn, config, backend)
+    _summary("storage: would touch", built.counts)
+    table = Table("from", "to", title="copies to make (first 50)")
+    for item in built.new_transfers[:50]:
+        table.add_row(rich_escape(f"{item.source_bucket}/{item.source_name}"),
+                      rich_escape(f"{item.dest_bucket}/{item.dest_name}"))
+    out.print(table)
+    for found in [*built.missing, *built.foreign][:50]:
+        out.print(f"left alone: {rich_escape(found.site.raw)} ({rich_escape(found.reason)})")
+
+
+@storage_app.command("apply")
+def storage_apply_command(
+    force_order: ForceOrderOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
+) -> None:
+    """Copy, verify, rewrite, then delete verified sources; re-run to resume after a crash."""
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from consolidation import db, journal
+    from consolidation.phases import storage
+
+    config, conn = _open(config_path, database_url)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), DownloadColumn())
+    with conn, storage.open_backend(db.database_url(database_url)) as backend, Progress(
+        *columns, console=console, transient=True
+    ) as progress:
+        files = progress.add_task("files", total=None)
+        data = progress.add_task("bytes", total=None)
+        done = storage.apply(
+            conn, config, journal.start_run(conn, config, "storage apply"), backend,
+            force_order=force_order,
+            on_total=lambda count, size: (progress.update(files, total=count),
+                                          progress.update(data, total=size)),
+            on_progress=lambda count, size: (progress.advance(files, count), progress.advance(data, size)),
+        )
+    _summary("storage apply", done.counts)
+
+
+@storage_app.command("verify")
+def storage_verify_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
+    """Check every chat reference resolves to a chat-files object of the inventoried hash (exit 1 if not)."""
+    from consolidation import db
+    from consolidation.phases import storage
+
+    config, conn = _open(config_path, database_url)
+    with conn, storage.open_backend(db.database_url(database_url)) as backend:
+        report = storage.verify(conn, config, backend)
+    _storage_findings(report)
+    storage.require_clean(report)
+
+
+@storage_app.command("rollback")
+def storage_rollback_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
+    """Put the objects back, restore every reference from the journal, remove the copies."""
+    from consolidation import db, journal
+    from consolidation.phases import storage
+
+    config, conn = _open(config_path, database_url)
+    with conn, storage.open_backend(db.database_url(database_url)) as backend:
+        counts = storage.rollback(conn, config, journal.start_run(conn, config, "storage rollback"), backend)
+    _summary("storage rollback", counts)
+
+
 def main() -> None:
     """Entry point: every typed error becomes its message and its exit code, here only."""
     try:
