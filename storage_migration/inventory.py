@@ -28,7 +28,13 @@ from storage_migration.references import (
     parse_reference,
 )
 
-TOOL_TABLES = ("storage_inventory", "storage_transfers", "storage_rewrites")
+TOOL_TABLES = (
+    "storage_inventory",
+    "storage_transfers",
+    "storage_rewrites",
+    "storage_original_text",
+    "storage_original_json",
+)
 REFERENCE_QUERIES = (
     "storage/020_chat_message_references.sql",
     "storage/021_message_references.sql",

@@ -236,3 +236,45 @@ def test_rollback_restores_references_and_objects(hand_built: Fixture) -> None:
     assert transfer.load_transfers(conn, CONFIG) == []
     transfer.apply(conn, CONFIG, backend)
     assert transfer.verify(conn, CONFIG, backend).clean
+
+
+CURRENT_REFERENCES = """
+SELECT 'chat_messages', id, file_url, metadata FROM public.chat_messages
+UNION ALL SELECT 'messages', id, file_url, metadata FROM public.messages ORDER BY 1, 2
+"""
+# The references as they read before the move, seen through the journal.
+ORIGINAL_REFERENCES = """
+SELECT 'chat_messages', id, consolidation.storage_original_text('chat_messages', id, 'file_url', file_url),
+       consolidation.storage_original_json('chat_messages', id, 'metadata', metadata)
+FROM public.chat_messages
+UNION ALL
+SELECT 'messages', id, consolidation.storage_original_text('messages', id, 'file_url', file_url),
+       consolidation.storage_original_json('messages', id, 'metadata', metadata)
+FROM public.messages
+ORDER BY 1, 2
+"""
+
+
+def test_seeded_stack_plan_apply_verify_rerun_rollback(legacy_db: LocalDatabase) -> None:
+    from consolidation.phases import backup, merge, storage
+
+    backend = LocalBackend(legacy_db.url, legacy_db.store_root)
+    with legacy_db.connect() as conn:
+        backup.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "backup"))
+        merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "merge"))
+        before = (table_state(conn), store_state(backend))
+        originals = conn.execute(CURRENT_REFERENCES).fetchall()
+        plan = storage.plan(conn, CONFIG, backend)
+        assert plan.new_transfers and plan.missing and plan.foreign
+        storage.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "storage"), backend)
+        report = storage.verify(conn, CONFIG, backend)
+        assert report.clean, report.findings[:5]
+        after = (table_state(conn), store_state(backend))
+        assert before != after
+        assert conn.execute(ORIGINAL_REFERENCES).fetchall() == originals
+        again = storage.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "storage"), backend)
+        assert (table_state(conn), store_state(backend)) == after
+        assert again.counts["copies to make"] == again.counts["references to rewrite"] == 0
+        storage.rollback(conn, CONFIG, journal.start_run(conn, CONFIG, "storage rollback"), backend)
+        assert (table_state(conn), store_state(backend)) == before
+    backend.close()

@@ -51,3 +51,35 @@ CREATE TABLE IF NOT EXISTS :"tool.storage_rewrites" (
 );
 CREATE INDEX IF NOT EXISTS storage_rewrites_transfer_idx
   ON :"tool.storage_rewrites" (source_bucket, source_name, dest_name);
+
+-- A value as it was before the storage phase rewrote it (CURRENT when it was not rewritten),
+-- so checks that compare rows with checksums taken before the move can see through it.
+CREATE OR REPLACE FUNCTION :"tool.storage_original_text"(table_name text, row_id uuid, column_name text,
+                                                         current text)
+RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT coalesce(
+    (SELECT r.old_value FROM :"tool.storage_rewrites" AS r
+     WHERE r.table_name = $1 AND r.row_id = $2 AND r.column_name = $3 AND r.json_path = '{}'
+       AND r.state = 'rewritten' AND r.new_value = $4),
+    $4)
+$$;
+
+CREATE OR REPLACE FUNCTION :"tool.storage_original_json"(table_name text, row_id uuid, column_name text,
+                                                         current jsonb)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  rewrite record;
+  result jsonb := current;
+BEGIN
+  FOR rewrite IN
+    SELECT r.json_path, r.old_value, r.new_value FROM :"tool.storage_rewrites" AS r
+    WHERE r.table_name = $1 AND r.row_id = $2 AND r.column_name = $3 AND r.json_path <> '{}'
+      AND r.state = 'rewritten'
+  LOOP
+    IF result #>> rewrite.json_path = rewrite.new_value THEN
+      result := jsonb_set(result, rewrite.json_path, to_jsonb(rewrite.old_value));
+    END IF;
+  END LOOP;
+  RETURN result;
+END
+$$;
