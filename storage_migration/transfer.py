@@ -354,10 +354,10 @@ def _copy_and_verify(
     """(state, sha256 of the copy, why it failed): copies unless an earlier run already did."""
     try:
         if backend.info(transfer.dest_bucket, transfer.dest_name) is None:
-            if backend.info(*transfer.source) is None:
-                return "failed", None, "source vanished before it was copied"
             backend.copy(*transfer.source, transfer.dest_bucket, transfer.dest_name)
         size, digest = sha256_of(backend, transfer.dest_bucket, transfer.dest_name)
+    except FileNotFoundError:
+        return "failed", None, "source vanished before it was copied"
     except (OSError, ValueError) as exc:
         return "failed", None, f"{type(exc).__name__}: {exc}"
     if (size, digest) != (expected.size, expected.sha256):
@@ -414,11 +414,15 @@ def rewrite_pending(
     pending = conn.execute(_render(config, "storage/063_pending_rewrites.sql")).fetchall()
     state_sql = _render(config, "storage/062_rewrite_state.sql")
     counts = {"rewritten": 0, "stale": 0}
+    rendered: dict[tuple[str, str, bool], str] = {}
     for batch in _batches(pending, REWRITE_BATCH):
         with conn.transaction():
             for table_name, row_id, column_name, json_path, old_value, new_value in batch:
+                location = (table_name, column_name, bool(json_path))
+                if location not in rendered:
+                    rendered[location] = _rewrite_sql(config, *location)
                 changed = conn.execute(
-                    _rewrite_sql(config, table_name, column_name, bool(json_path)),
+                    rendered[location],
                     {"row_id": row_id, "json_path": json_path,
                      "from_value": old_value, "to_value": new_value},
                 ).rowcount
@@ -600,11 +604,15 @@ def rollback(
             crash.tick("restore")
     rewrite_state = _render(config, "storage/062_rewrite_state.sql")
     rows = conn.execute(_render(config, "storage/064_rewritten.sql")).fetchall()
+    rendered: dict[tuple[str, str, bool], str] = {}
     for batch in _batches(rows, REWRITE_BATCH):
         with conn.transaction():
             for table_name, row_id, column_name, json_path, old_value, new_value in batch:
+                location = (table_name, column_name, bool(json_path))
+                if location not in rendered:
+                    rendered[location] = _rewrite_sql(config, *location)
                 changed = conn.execute(
-                    _rewrite_sql(config, table_name, column_name, bool(json_path)),
+                    rendered[location],
                     {"row_id": row_id, "json_path": json_path,
                      "from_value": new_value, "to_value": old_value},
                 ).rowcount
