@@ -82,7 +82,7 @@ def run_demo(
     url = stack.database_url()
     with db.connection(url, autocommit=True) as conn:
         if not _seeded(conn, config):
-            options = SeedOptions.small() if messages is None else SeedOptions(messages=messages)
+            options = SeedOptions.small() if messages is None else SeedOptions.scaled(messages)
             seed_legacy(url, stack.store_root, options)
         run = journal.start_run(conn, config, "demo")
         done = []
