@@ -117,6 +117,8 @@ def test_killed_apply_resumes_to_the_uninterrupted_result(
 def test_killed_rollback_resumes_to_the_original(empty_db: LocalDatabase) -> None:
     build_hand_built(empty_db)
     before = state(empty_db)[:2]
+    assert consolidate(empty_db, "plan") == 0
+    assert state(empty_db)[:2] == before
     assert consolidate(empty_db, "apply", "--force-order") == 0
     assert consolidate(empty_db, "rollback", crash_at="restore:3") == -signal.SIGKILL
     assert consolidate(empty_db, "rollback") == 0
