@@ -162,6 +162,8 @@ class Storage(Strict):
 class Policies(Strict):
     admin_roles: tuple[str, ...] = ("admin", "super_admin")
     admin_source: Literal["function", "claim"] = "function"
+    # Where the policies' helper functions live: a schema the Data API does not expose.
+    helper_schema: Identifier = "chat_private"
 
 
 class Journal(Strict):
