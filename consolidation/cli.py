@@ -288,11 +288,7 @@ def rollback_command(
     with conn:
         if not apply:
             steps = (
-                merge.rollback_statements(config)
-                if phase == "merge"
-                else [
-                    backup.Step(backup.PHASE, "drop_schema", "DROP SCHEMA <newest verified backup> CASCADE")
-                ]
+                merge.rollback_statements(config) if phase == "merge" else backup.rollback_plan(conn, config)
             )
             _preview(steps, f"rollback of {phase} would run")
             return

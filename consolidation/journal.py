@@ -225,6 +225,14 @@ def baseline(conn: psycopg.Connection, config: Config, phase: str) -> dict[str, 
     return row[0] if row else None
 
 
+def baseline_fingerprint(conn: psycopg.Connection, config: Config, phase: str) -> str | None:
+    """The config fingerprint PHASE was first applied with, while its baseline stands."""
+    if not installed(conn, config):
+        return None
+    row = conn.execute(_render(config, "journal/080_baseline_fingerprint.sql"), {"phase": phase}).fetchone()
+    return row[0] if row else None
+
+
 def clear_baseline(conn: psycopg.Connection, config: Config, phase: str) -> None:
     conn.execute(
         sql.SQL("DELETE FROM {} WHERE phase = %s").format(identifiers(config)["tool.baselines"]), [phase]

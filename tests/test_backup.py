@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from psycopg import sql
@@ -48,3 +50,15 @@ def test_two_backups_in_the_same_second_get_distinct_schemas(empty_db: LocalData
         run = journal.start_run(conn, CONFIG, "test")
         schemas = {backup.apply(conn, CONFIG, run).schema for _ in range(3)}
     assert len(schemas) == 3
+
+
+def test_rollback_preview_names_the_schema_it_would_drop(empty_db: LocalDatabase) -> None:
+    with empty_db.connect() as conn:
+        apply_legacy_schema(conn)
+        made = backup.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+    shown = subprocess.run(
+        [str(Path(sys.executable).parent / "consolidate"), "rollback", "--phase", "backup"],
+        env=empty_db.environment(), capture_output=True, text=True, timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert f'DROP SCHEMA "{made.schema}" CASCADE' in " ".join(shown.stdout.split())

@@ -11,7 +11,7 @@ import pytest
 
 from consolidation import journal
 from consolidation.config import Config
-from consolidation.errors import PhaseOrderError
+from consolidation.errors import PhaseOrderError, UsageError
 from consolidation.phases import backup, merge
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 from consolidation.session_key import direct_session_id, message_id
@@ -197,3 +197,12 @@ def test_merge_without_a_verified_backup_is_refused(empty_db: LocalDatabase) -> 
         assert conn.execute("SELECT count(*) FROM public.chat_messages").fetchone() == (4,)
         forced = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"), force_order=True)
         assert forced.totals["messages.migrated"] == 7
+
+
+def test_resuming_with_another_configuration_is_refused_unless_forced(merged) -> None:
+    conn, first = merged
+    other = Config.model_validate({**CONFIG.model_dump(by_alias=True), "type_map": {"text": "text"}})
+    with pytest.raises(UsageError, match="another configuration"):
+        merge.apply(conn, other, journal.start_run(conn, other, "test"))
+    forced = merge.apply(conn, other, journal.start_run(conn, other, "test"), force_order=True)
+    assert forced.totals == first.totals

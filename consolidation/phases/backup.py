@@ -162,6 +162,19 @@ def verify(conn: psycopg.Connection, config: Config, schema: str) -> list[str]:
     return findings
 
 
+def rollback_statements(config: Config, schema: str) -> list[Step]:
+    """The exact SQL that rolls back the backup in SCHEMA."""
+    return [Step(PHASE, "drop_schema", sqlfiles.render("backup/050_drop_schema.sql", _names(config, schema)))]
+
+
+def rollback_plan(conn: psycopg.Connection, config: Config) -> list[Step]:
+    """What `rollback --phase backup` would run now: dropping the newest verified backup."""
+    target = latest_verified(conn, config)
+    if target is None:
+        raise UsageError("there is no backup to roll back", hint="`consolidate backup --apply` takes one")
+    return rollback_statements(config, target)
+
+
 def rollback(
     conn: psycopg.Connection,
     config: Config,
@@ -182,7 +195,7 @@ def rollback(
             f"merge is applied and {target} is its only verified backup",
             hint="run `consolidate rollback --phase merge` first (or pass --force-order to drop it anyway)",
         )
-    step = Step(PHASE, "drop_schema", sqlfiles.render("backup/050_drop_schema.sql", _names(config, target)))
+    step = rollback_statements(config, target)[0]
     with journal.recorded_phase(conn, run, PHASE, "rollback", [step.sql]) as record:
         conn.execute(step.sql)
         record.details = {"schema": target}

@@ -267,6 +267,16 @@ def apply(
     result.backup_schema = (
         backup.latest_verified(conn, config) if force_order else backup.require_verified(conn, config, PHASE)
     )
+    started_with = journal.baseline_fingerprint(conn, config, PHASE)
+    if started_with is not None and started_with != config.fingerprint() and not force_order:
+        # Rows already merged were classified under the first configuration; mixing two would
+        # give one merge two meanings.
+        raise UsageError(
+            f"merge was started with another configuration (fingerprint {started_with[:12]}, "
+            f"now {config.fingerprint()[:12]})",
+            hint="resume with the configuration it started with, or `consolidate rollback --phase merge "
+            "--apply` and merge again; --force-order resumes anyway",
+        )
     steps = statements(config)
     with journal.recorded_phase(conn, run, PHASE, "apply", [step.sql for step in steps]) as record:
         if journal.baseline(conn, config, PHASE) is None:
