@@ -1,9 +1,13 @@
--- Rows per table the seed filled.
-SELECT 'auth.users', count(*) FROM auth.users
-UNION ALL SELECT 'profiles', count(*) FROM public.profiles
-UNION ALL SELECT 'bookings', count(*) FROM public.bookings
-UNION ALL SELECT 'messages', count(*) FROM public.messages
-UNION ALL SELECT 'voice_notes', count(*) FROM public.voice_notes
-UNION ALL SELECT 'chat_sessions', count(*) FROM public.chat_sessions
-UNION ALL SELECT 'chat_messages', count(*) FROM public.chat_messages
-UNION ALL SELECT 'storage.objects', count(*) FROM storage.objects
+-- Rows per table the seed filled, in a fixed order.
+SELECT name, rows
+FROM (VALUES
+  (1, 'auth.users', (SELECT count(*) FROM auth.users)),
+  (2, 'profiles', (SELECT count(*) FROM public.profiles)),
+  (3, 'bookings', (SELECT count(*) FROM public.bookings)),
+  (4, 'messages', (SELECT count(*) FROM public.messages)),
+  (5, 'voice_notes', (SELECT count(*) FROM public.voice_notes)),
+  (6, 'chat_sessions', (SELECT count(*) FROM public.chat_sessions)),
+  (7, 'chat_messages', (SELECT count(*) FROM public.chat_messages)),
+  (8, 'storage.objects', (SELECT count(*) FROM storage.objects))
+) AS tables(position, name, rows)
+ORDER BY position
