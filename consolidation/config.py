@@ -140,7 +140,7 @@ class VoiceNotes(Strict):
 
 
 class Merge(Strict):
-    batch_size: int = Field(5000, gt=0, le=1_000_000)
+    batch_size: int = Field(20_000, gt=0, le=1_000_000)
     lock_timeout_ms: int = Field(2000, gt=0)
     statement_timeout_ms: int = Field(120_000, gt=0)
     max_retries: int = Field(6, ge=0)
