@@ -59,6 +59,9 @@ def install(conn: psycopg.Connection, config: Config) -> None:
         # Two operators installing at once would race on CREATE ... IF NOT EXISTS.
         conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_key(config.journal.schema_)])
         conn.execute(_render(config, "journal/010_schema.sql"))
+        # The storage journal lives in the same schema, so merge's verification can always
+        # see through the storage phase's rewrites (storage_original_text / _json).
+        conn.execute(_render(config, "storage/010_schema.sql"))
 
 
 def _key(text: str) -> int:

@@ -16,7 +16,9 @@ from psycopg import sql
 
 from consolidation.errors import ConfigError
 
-_PLACEHOLDER = re.compile(r':"([A-Za-z_][A-Za-z0-9_.]*)"')
+# :"name" is a quoted identifier; :'name' the same name as a string literal (psql's syntax),
+# for the few places that need a configured column's name as a value (jsonb keys).
+_PLACEHOLDER = re.compile(r""":(["'])([A-Za-z_][A-Za-z0-9_.]*)\1""")
 
 
 @cache
@@ -51,12 +53,22 @@ def render_text(
     names = identifiers or {}
 
     def substitute(match: re.Match[str]) -> str:
-        key = match.group(1)
+        quote_mark, key = match.groups()
         if key not in names:
-            raise ConfigError(f"{source} uses :\"{key}\" but no identifier of that name is mapped")
+            placeholder = f":{quote_mark}{key}{quote_mark}"
+            raise ConfigError(f"{source} uses {placeholder} but nothing of that name is mapped")
+        if quote_mark == "'":
+            return sql.Literal(_last_name(names[key])).as_string(None)
         return quote(names[key])
 
     return _PLACEHOLDER.sub(substitute, text)
+
+
+def _last_name(identifier: sql.Identifier) -> str:
+    """The unquoted last part of IDENTIFIER: for public.messages, messages."""
+    last = re.search(r'"((?:[^"]|"")*)"$', quote(identifier))
+    assert last, "psycopg always double-quotes identifiers"
+    return last.group(1).replace('""', '"')
 
 
 def files(folder: str) -> list[str]:

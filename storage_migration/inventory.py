@@ -28,27 +28,12 @@ from storage_migration.references import (
     parse_reference,
 )
 
-TOOL_TABLES = (
-    "storage_inventory",
-    "storage_transfers",
-    "storage_rewrites",
-    "storage_original_text",
-    "storage_original_json",
-)
 REFERENCE_QUERIES = (
     "storage/020_chat_message_references.sql",
     "storage/021_message_references.sql",
     "storage/022_voice_note_references.sql",
 )
 ProgressCallback = Callable[[int, int], None]
-
-
-def storage_identifiers(config: Config) -> dict[str, sql.Identifier]:
-    """The phase mapping plus the storage journal's own tables."""
-    names = identifiers(config)
-    for table in TOOL_TABLES:
-        names[f"tool.{table}"] = sql.Identifier(config.journal.schema_, table)
-    return names
 
 
 @dataclass(frozen=True)
@@ -73,7 +58,7 @@ def sha256_of(backend: StorageBackend, bucket: str, name: str) -> tuple[int, str
 
 def load_inventory(conn: psycopg.Connection, config: Config) -> dict[tuple[str, str], InventoryObject]:
     query = sql.SQL("SELECT bucket, name, size, sha256, etag, content_type FROM {}").format(
-        storage_identifiers(config)["tool.storage_inventory"]
+        identifiers(config)["tool.storage_inventory"]
     )
     return {(row[0], row[1]): InventoryObject(*row) for row in conn.execute(query)}
 
@@ -98,7 +83,7 @@ def take_inventory(
         size, digest = sha256_of(backend, info.bucket, info.name)
         return InventoryObject(info.bucket, info.name, size, digest, info.etag, info.content_type)
 
-    statement = sqlfiles.render("storage/030_inventory_record.sql", storage_identifiers(config))
+    statement = sqlfiles.render("storage/030_inventory_record.sql", identifiers(config))
     with ThreadPoolExecutor(config.storage.concurrency) as pool:
         for item in pool.map(hashed, new):
             conn.execute(statement, item.__dict__)
@@ -142,7 +127,7 @@ def _strings(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str
 
 def scan_references(conn: psycopg.Connection, config: Config) -> Iterator[ReferenceSite]:
     """Every file column value and every string inside metadata, of every chat-related row."""
-    names = storage_identifiers(config)
+    names = identifiers(config)
     for query in REFERENCE_QUERIES:
         for table, row_id, session_id, sender_id, file_url, metadata, context in conn.execute(
             sqlfiles.render(query, names)

@@ -22,6 +22,7 @@ from psycopg import sql
 from consolidation import journal, sqlfiles
 from consolidation.config import Config
 from consolidation.phases import Step
+from consolidation.phases.mapping import identifiers
 from storage_migration.backends.base import StorageBackend
 from storage_migration.inventory import (
     InventoryObject,
@@ -31,7 +32,6 @@ from storage_migration.inventory import (
     locate,
     scan_references,
     sha256_of,
-    storage_identifiers,
     take_inventory,
 )
 from storage_migration.references import disambiguated_name, rewritten_reference, safe_file_name
@@ -159,13 +159,13 @@ class CrashPoint:
 
 
 def _render(config: Config, relative: str, extra: dict[str, sql.Identifier] | None = None) -> str:
-    return sqlfiles.render(relative, {**storage_identifiers(config), **(extra or {})})
+    return sqlfiles.render(relative, {**identifiers(config), **(extra or {})})
 
 
 def _target_names(config: Config, table_name: str, column_name: str) -> dict[str, sql.Identifier]:
     columns = getattr(config.columns, table_name)
     return {
-        "target": storage_identifiers(config)[table_name],
+        "target": identifiers(config)[table_name],
         "target.id": sql.Identifier(columns.id),
         "target.column": sql.Identifier(getattr(columns, column_name)),
     }
@@ -198,15 +198,14 @@ def statements(config: Config) -> list[Step]:
 
 
 def install(conn: psycopg.Connection, config: Config) -> None:
-    """The tool schema (merge's bookkeeping included) and the storage journal; idempotent."""
+    """The tool schema, the storage journal included; idempotent."""
     journal.install(conn, config)
-    conn.execute(_render(config, "storage/010_schema.sql"))
 
 
 def installed(conn: psycopg.Connection, config: Config) -> bool:
     found = conn.execute(
         "SELECT to_regclass(%s) IS NOT NULL",
-        [sqlfiles.quote(storage_identifiers(config)["tool.storage_transfers"])],
+        [sqlfiles.quote(identifiers(config)["tool.storage_transfers"])],
     ).fetchone()
     return bool(found and found[0])
 

@@ -18,6 +18,11 @@ TOOL_TABLES = (
     "baselines",
     "direct_session_id",
     "message_id",
+    "storage_inventory",
+    "storage_transfers",
+    "storage_rewrites",
+    "storage_original_text",
+    "storage_original_json",
 )
 CHAT_TABLES = ("messages", "voice_notes", "chat_sessions", "chat_messages")
 BACKUP_TABLES = ("profiles", "bookings", *CHAT_TABLES)

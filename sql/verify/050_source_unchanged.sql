@@ -1,4 +1,6 @@
 -- Source rows changed or deleted since merge recorded their fate (their checksum then and now).
+-- The storage phase's own reference rewrites are seen through: a row is hashed with the values
+-- it had before them, so only changes made by someone else count.
 WITH fates AS (
   SELECT source_table, source_id, source_checksum FROM :"tool.provenance"
   UNION ALL SELECT source_table, source_id, source_checksum FROM :"tool.quarantine"
@@ -10,6 +12,18 @@ SELECT f.source_table, f.source_id::text,
 FROM fates AS f
 LEFT JOIN :"messages" AS m ON f.source_table = 'messages' AND m.:"messages.id" = f.source_id
 LEFT JOIN :"voice_notes" AS v ON f.source_table = 'voice_notes' AND v.:"voice_notes.id" = f.source_id
-WHERE CASE f.source_table WHEN 'messages' THEN md5(m::text) ELSE md5(v::text) END
+WHERE CASE f.source_table
+        WHEN 'messages' THEN md5(jsonb_populate_record(m, jsonb_build_object(
+          :'messages.file_url',
+          :"tool.storage_original_text"('messages', m.:"messages.id", 'file_url', m.:"messages.file_url"),
+          :'messages.metadata',
+          :"tool.storage_original_json"('messages', m.:"messages.id", 'metadata', m.:"messages.metadata")
+        ))::text)
+        ELSE md5(jsonb_populate_record(v, jsonb_build_object(
+          :'voice_notes.file_url',
+          :"tool.storage_original_text"('voice_notes', v.:"voice_notes.id", 'file_url',
+                                        v.:"voice_notes.file_url")
+        ))::text)
+      END
       IS DISTINCT FROM f.source_checksum
 ORDER BY 1, 2;
