@@ -11,7 +11,7 @@ import psycopg
 
 from consolidation import db, journal
 from consolidation.config import Config
-from consolidation.phases import backup, merge, plan, verify
+from consolidation.phases import backup, merge, plan, storage, verify
 from consolidation.stack import Stack
 
 
@@ -48,13 +48,19 @@ def _verify(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[
     return {"clean": report.clean, **{f"{k} findings": v for k, v in report.counts.items()}}
 
 
-def steps() -> list[DemoStep]:
-    """The demo's phases in order; later phases (storage, constraints, policies) append here."""
+def steps(stack: Stack) -> list[DemoStep]:
+    """The demo's phases in order; later phases (constraints, policies) append here."""
+
+    def _storage(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
+        return storage.storage_phase(conn, config, run, stack.database_url(), stack.environment())
+
     return [
         DemoStep("plan", _plan),
         DemoStep("backup", _backup),
         DemoStep("merge", _merge),
         DemoStep("verify", _verify),
+        DemoStep("storage", _storage),
+        DemoStep("verify after storage", _verify),
     ]
 
 
@@ -86,7 +92,7 @@ def run_demo(
             seed_legacy(url, stack.store_root, options)
         run = journal.start_run(conn, config, "demo")
         done = []
-        for step in steps():
+        for step in steps(stack):
             step.summary = step.run(conn, config, run)
             done.append(step)
             if on_step:
