@@ -406,6 +406,35 @@ def _batches(rows: list, size: int) -> Iterator[list]:
         yield rows[start:start + size]
 
 
+def _swap_references(
+    conn: psycopg.Connection,
+    config: Config,
+    rows: list[tuple],
+    *,
+    restore: bool,
+    after: Callable[[tuple[str, uuid.UUID, str, list[str]], bool], None],
+) -> None:
+    """Write each reference's new value (or, restoring, its old one) where it still holds the other.
+
+    Batches commit with whatever AFTER records for each reference, so the journal and the
+    tables move together; a reference someone changed meanwhile is left alone (changed=False).
+    """
+    rendered: dict[tuple[str, str, bool], str] = {}
+    for batch in _batches(rows, REWRITE_BATCH):
+        with conn.transaction():
+            for table_name, row_id, column_name, json_path, old_value, new_value in batch:
+                location = (table_name, column_name, bool(json_path))
+                if location not in rendered:
+                    rendered[location] = _rewrite_sql(config, *location)
+                from_value, to_value = (new_value, old_value) if restore else (old_value, new_value)
+                changed = conn.execute(
+                    rendered[location],
+                    {"row_id": row_id, "json_path": json_path,
+                     "from_value": from_value, "to_value": to_value},
+                ).rowcount
+                after((table_name, row_id, column_name, json_path), bool(changed))
+
+
 def rewrite_pending(
     conn: psycopg.Connection, config: Config, *, crash: CrashPoint | None = None
 ) -> dict[str, int]:
@@ -413,27 +442,17 @@ def rewrite_pending(
     pending = conn.execute(_render(config, "storage/063_pending_rewrites.sql")).fetchall()
     state_sql = _render(config, "storage/062_rewrite_state.sql")
     counts = {"rewritten": 0, "stale": 0}
-    rendered: dict[tuple[str, str, bool], str] = {}
-    for batch in _batches(pending, REWRITE_BATCH):
-        with conn.transaction():
-            for table_name, row_id, column_name, json_path, old_value, new_value in batch:
-                location = (table_name, column_name, bool(json_path))
-                if location not in rendered:
-                    rendered[location] = _rewrite_sql(config, *location)
-                changed = conn.execute(
-                    rendered[location],
-                    {"row_id": row_id, "json_path": json_path,
-                     "from_value": old_value, "to_value": new_value},
-                ).rowcount
-                state = "rewritten" if changed else "stale"
-                conn.execute(
-                    state_sql,
-                    {"state": state, "table_name": table_name, "row_id": row_id,
-                     "column_name": column_name, "json_path": json_path},
-                )
-                counts[state] += 1
-                if crash:
-                    crash.tick("rewrite")
+
+    def record(location: tuple[str, uuid.UUID, str, list[str]], changed: bool) -> None:
+        state = "rewritten" if changed else "stale"
+        table_name, row_id, column_name, json_path = location
+        conn.execute(state_sql, {"state": state, "table_name": table_name, "row_id": row_id,
+                                 "column_name": column_name, "json_path": json_path})
+        counts[state] += 1
+        if crash:
+            crash.tick("rewrite")
+
+    _swap_references(conn, config, pending, restore=False, after=record)
     conn.execute(_render(config, "storage/070_transfers_rewritten.sql"))
     return counts
 
@@ -603,21 +622,14 @@ def rollback(
             crash.tick("restore")
     rewrite_state = _render(config, "storage/062_rewrite_state.sql")
     rows = conn.execute(_render(config, "storage/064_rewritten.sql")).fetchall()
-    rendered: dict[tuple[str, str, bool], str] = {}
-    for batch in _batches(rows, REWRITE_BATCH):
-        with conn.transaction():
-            for table_name, row_id, column_name, json_path, old_value, new_value in batch:
-                location = (table_name, column_name, bool(json_path))
-                if location not in rendered:
-                    rendered[location] = _rewrite_sql(config, *location)
-                changed = conn.execute(
-                    rendered[location],
-                    {"row_id": row_id, "json_path": json_path,
-                     "from_value": new_value, "to_value": old_value},
-                ).rowcount
-                conn.execute(rewrite_state, {"state": "planned", "table_name": table_name, "row_id": row_id,
-                                             "column_name": column_name, "json_path": json_path})
-                counts["references restored" if changed else "references changed since"] += 1
+
+    def replan(location: tuple[str, uuid.UUID, str, list[str]], changed: bool) -> None:
+        table_name, row_id, column_name, json_path = location
+        conn.execute(rewrite_state, {"state": "planned", "table_name": table_name, "row_id": row_id,
+                                     "column_name": column_name, "json_path": json_path})
+        counts["references restored" if changed else "references changed since"] += 1
+
+    _swap_references(conn, config, rows, restore=True, after=replan)
     by_bucket: dict[str, list[str]] = defaultdict(list)
     for transfer in transfers:
         by_bucket[transfer.dest_bucket].append(transfer.dest_name)
