@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -270,9 +271,14 @@ def verify_command(config_path: ConfigOption = None, database_url: UrlOption = N
         )
 
 
+class RollbackPhase(StrEnum):
+    merge = "merge"
+    backup = "backup"
+
+
 @app.command("rollback")
 def rollback_command(
-    phase: Annotated[str, typer.Option("--phase", help="merge or backup.")],
+    phase: Annotated[RollbackPhase, typer.Option("--phase", help="The phase to undo.")],
     apply: ApplyOption = False,
     force_order: ForceOrderOption = False,
     config_path: ConfigOption = None,
