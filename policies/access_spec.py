@@ -1,0 +1,105 @@
+"""The access spec as data: personas × operations × expected verdict, loaded from TOML."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from consolidation import sqlfiles
+from consolidation.errors import ConfigError
+
+PERSONAS = ("anon", "participant", "outsider", "admin", "service_role")
+Persona = Literal["anon", "participant", "outsider", "admin", "service_role"]
+DEFAULT_SPEC = Path(__file__).parent / "access_spec.toml"
+SCHEMA_VERSION = 1
+PROBE_FOLDER = "policies/probes"
+
+# Conditions an operation can depend on; the probe checks them on the live database.
+Condition = Literal["legacy_cut_over"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Api(_Strict):
+    """How the real API reaches the database for this operation (settings the probe mirrors)."""
+
+    kind: Literal["postgrest", "storage"]
+    method: Literal["GET", "POST", "PATCH", "DELETE"]
+    operation: str | None = None
+
+
+class Operation(_Strict):
+    id: str
+    row: str
+    title: str
+    allowed: tuple[Persona, ...]
+    api: Api
+    when: Condition | None = None
+
+    @property
+    def sql_file(self) -> str:
+        return f"{PROBE_FOLDER}/{self.id}.sql"
+
+    def expects_allowed(self, persona: str) -> bool:
+        return persona in self.allowed
+
+
+class AccessSpec(_Strict):
+    schema_version: Literal[1]
+    personas: tuple[Persona, ...]
+    rows: dict[str, str]
+    operations: tuple[Operation, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AccessSpec:
+        seen: set[str] = set()
+        for operation in self.operations:
+            if operation.id in seen:
+                raise ValueError(f"operation {operation.id} is listed twice")
+            seen.add(operation.id)
+            if operation.row not in self.rows:
+                raise ValueError(f"operation {operation.id} names row {operation.row!r}, which [rows] lacks")
+        return self
+
+    @cached_property
+    def by_id(self) -> dict[str, Operation]:
+        return {operation.id: operation for operation in self.operations}
+
+    def expected(self, persona: str, operation_id: str) -> bool:
+        return self.by_id[operation_id].expects_allowed(persona)
+
+
+def parse_spec(text: str, source: str = "<string>") -> AccessSpec:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"access spec {source} is not valid TOML: {exc}") from exc
+    try:
+        spec = AccessSpec.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"invalid access spec in {source}:"]
+        for item in exc.errors():
+            key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+            lines.append(f"  {key}: {'unknown key' if item['type'] == 'extra_forbidden' else item['msg']}")
+        raise ConfigError("\n".join(lines), hint="fix the keys named above") from exc
+    missing = [op.id for op in spec.operations if not (sqlfiles.sql_root() / op.sql_file).is_file()]
+    if missing:
+        raise ConfigError(
+            f"access spec {source} names operations without probe SQL: {', '.join(missing)}",
+            hint=f"add sql/{PROBE_FOLDER}/<id>.sql for each, or remove them from the spec",
+        )
+    return spec
+
+
+def load_spec(path: str | Path | None = None) -> AccessSpec:
+    """The spec at PATH, or the default: SPEC's access table."""
+    file = Path(path) if path else DEFAULT_SPEC
+    if not file.is_file():
+        raise ConfigError(f"access spec {file} does not exist")
+    return parse_spec(file.read_text(encoding="utf-8"), str(file))

@@ -1,0 +1,4 @@
+INSERT INTO :"chat_messages" (:"chat_messages.id", :"chat_messages.session_id", :"chat_messages.sender_id",
+  :"chat_messages.type", :"chat_messages.content")
+VALUES (%(new_id)s, %(session)s, %(self)s, 'text', 'probe: sent')
+RETURNING :"chat_messages.id"
