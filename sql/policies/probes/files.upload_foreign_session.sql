@@ -1,3 +1,3 @@
 INSERT INTO storage.objects (bucket_id, name, owner, owner_id, metadata, version)
-VALUES (%(bucket)s, %(foreign_file)s, %(uid)s, %(uid)s::text, '{"size": 5, "mimetype": "text/plain"}', %(version)s)
+VALUES (%(bucket)s, %(foreign_file)s, %(uid)s::uuid, %(uid)s::text, '{"size": 5, "mimetype": "text/plain"}', %(version)s)
 RETURNING id
