@@ -422,6 +422,121 @@ def storage_rollback_command(config_path: ConfigOption = None, database_url: Url
     _summary("storage rollback", counts)
 
 
+# --- policies, probe, lint: the access policy and its proof (issue 5) ---------------------------
+
+policies_app = typer.Typer(help="The access policy: plan, apply, roll back.", no_args_is_help=True)
+app.add_typer(policies_app, name="policies")
+LegacyOption = Annotated[
+    bool, typer.Option("--include-legacy", help="Also cut over the legacy tables (service_role only).")
+]
+FormatOption = Annotated[str, typer.Option("--format", help="Reports to write: md,html,json,junit,sarif.")]
+OutOption = Annotated[Path | None, typer.Option("--out", help="Folder for the reports (default: none).")]
+
+
+@policies_app.command("plan")
+def policies_plan_command(
+    include_legacy: LegacyOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
+) -> None:
+    """Show the policies apply would drop and the exact SQL it would run."""
+    from policies import install
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        planned = install.plan(conn, config, include_legacy=include_legacy)
+    _preview(planned.steps, f"policies apply would drop {len(planned.drops)} and run")
+
+
+@policies_app.command("apply")
+def policies_apply_command(
+    include_legacy: LegacyOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
+) -> None:
+    """Install the access policy in one transaction, journaled with the policies it replaces."""
+    from consolidation import journal
+    from policies import install
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        done = install.apply(conn, config, journal.start_run(conn, config, "policies apply"),
+                             include_legacy=include_legacy)
+    _summary("policies apply", {
+        "journal record": done.record_id, "policies dropped": done.dropped,
+        "policies created": done.created, "indexes created": len(done.indexes_created),
+    })
+
+
+@policies_app.command("rollback")
+def policies_rollback_command(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the statements.")] = False,
+    config_path: ConfigOption = None,
+    database_url: UrlOption = None,
+) -> None:
+    """Restore exactly the policies, privileges and RLS flags the newest apply replaced."""
+    from consolidation import journal
+    from policies import install
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        if dry_run:
+            _preview(install.rollback_plan(conn, config), "policies rollback would run")
+            return
+        record = install.rollback(conn, config, journal.start_run(conn, config, "policies rollback"))
+    _summary("policies rollback", {"restored the state before journal record": record})
+
+
+@app.command("probe")
+def probe_command(
+    formats: FormatOption = "md,html,json,junit,sarif",
+    out_dir: OutOption = None,
+    spec: Annotated[Path | None, typer.Option("--spec", help="Access spec TOML (default: SPEC's).")] = None,
+    label: Annotated[str, typer.Option("--label", help="A name for this run in the reports.")] = "",
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="An earlier probe.json: report what changed.")
+    ] = None,
+    export_pgtap: Annotated[
+        Path | None, typer.Option("--export-pgtap", help="Also write the matrix as pgTAP tests to this file.")
+    ] = None,
+    config_path: ConfigOption = None,
+    database_url: UrlOption = None,
+) -> None:
+    """Act as every persona on every operation (always rolled back); exit 1 on a leak, break or error."""
+    from consolidation.config import load_config
+    from policies import access_check, reports
+
+    done = access_check.probe_and_report(
+        database_url, load_config(config_path), formats=reports.parse_formats(formats), out_dir=out_dir,
+        spec_path=spec, label=label, compare_with=compare, export_pgtap=export_pgtap,
+    )
+    _summary(f"probe ({done.run.duration_ms:.0f} ms)", {**done.run.counts(), **{
+        "written": ", ".join(str(p) for p in done.written) or "no reports (pass --out DIR)"}})
+    access_check.require_clean(done.run)
+
+
+@app.command("lint")
+def lint_command(
+    formats: FormatOption = "md,html,json,junit,sarif",
+    out_dir: OutOption = None,
+    fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 at: info, warning, error.")] = "error",
+    config_path: ConfigOption = None,
+    database_url: UrlOption = None,
+) -> None:
+    """Static checks of row level security on the live database."""
+    from consolidation.config import load_config
+    from policies import access_check, reports
+
+    report, written = access_check.lint_and_report(
+        database_url, load_config(config_path), formats=reports.parse_formats(formats), out_dir=out_dir,
+        fail_on=fail_on,
+    )
+    for finding in report.findings:
+        out.print(
+            f"{rich_escape(finding.severity)}: {rich_escape(finding.rule)} "
+            f"{rich_escape(finding.object)} — {rich_escape(finding.message)}",
+            highlight=False,
+        )
+    _summary("lint", {**report.counts(), "written": ", ".join(str(p) for p in written) or "no reports"})
+    access_check.require_lint_clean(report)
+
+
 def main() -> None:
     """Entry point: every typed error becomes its message and its exit code, here only."""
     try:

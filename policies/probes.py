@@ -34,6 +34,7 @@ class Observation:
     sqlstate: str | None = None
     message: str | None = None
     statement: str | None = None
+    settings: str | None = None
     skip_reason: str | None = None
 
     @property
@@ -158,6 +159,7 @@ def run_matrix(
                     sqlstate=attempt.sqlstate,
                     message=attempt.message,
                     statement=attempt.statement,
+                    settings=attempt.settings,
                 )
             )
         personas = {

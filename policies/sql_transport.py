@@ -231,21 +231,24 @@ class SqlProbeSession:
     def attempt(self, actor: Actor, operation: Operation) -> Attempt:
         text, params = self.statement(actor, operation)
         shown = self._mogrify.mogrify(text, params).strip()
+        act_as = self._sql("act_as")
+        settings_params = self.act_as_params(actor, operation)
+        settings = self._mogrify.mogrify(act_as, settings_params).strip()
         failure: psycopg.Error | None = None
         rows = 0
         with self.conn.transaction(force_rollback=True):
-            self.conn.execute(self._sql("act_as"), self.act_as_params(actor, operation))
+            self.conn.execute(act_as, settings_params)
             try:
                 cursor = self.conn.execute(text, params)
                 rows = len(cursor.fetchall()) if cursor.description else max(cursor.rowcount, 0)
             except psycopg.Error as exc:
                 failure = exc
         if failure is None:
-            return Attempt(classify.from_rows(rows), rows, None, None, shown)
+            return Attempt(classify.from_rows(rows), rows, None, None, shown, settings)
         diag = failure.diag
         message = diag.message_primary or str(failure)
         outcome = classify.from_error(diag.sqlstate, message, diag.context, self._is_trigger_function)
-        return Attempt(outcome, None, diag.sqlstate, message, shown)
+        return Attempt(outcome, None, diag.sqlstate, message, shown, settings)
 
 
 def _rendered(relative: str, config: Config) -> str:

@@ -52,6 +52,7 @@ class Attempt:
     sqlstate: str | None
     message: str | None
     statement: str
+    settings: str  # the statement that set the role, claims and request settings
 
 
 class ProbeSession(Protocol):
