@@ -1,0 +1,179 @@
+"""The probe matrix catches leaks and breaks: one case per policy set under tests/fixtures/policy_sets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from consolidation.config import Config
+from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
+from policies import classify
+from policies.classify import Outcome, Verdict
+from policies.probes import compare_runs, probe
+
+CASES = Path(__file__).parent / "fixtures" / "policy_sets"
+
+
+def chat_world(database: LocalDatabase, policies_sql: str | None = None) -> None:
+    """The legacy schema, a small chat world, and optionally a policy set on top."""
+    with database.connect() as conn:
+        apply_legacy_schema(conn)
+        conn.execute((CASES / "chat_world.sql").read_text())
+        if policies_sql:
+            conn.execute(policies_sql)
+
+
+def consolidate(database: LocalDatabase, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from consolidation.cli import main; main()", *args],
+        env=database.environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
+def test_policy_set(case: str, empty_db: LocalDatabase, tmp_path: Path) -> None:
+    folder = CASES / case
+    expected = tomllib.loads((folder / "expected.toml").read_text())
+    chat_world(empty_db, (folder / "policies.sql").read_text())
+    if "install" in expected:
+        installed = consolidate(empty_db, "policies", "apply", *expected["install"])
+        assert installed.returncode == 0, installed.stderr
+
+    done = consolidate(empty_db, "probe", "--format", "json,junit", "--out", str(tmp_path))
+
+    assert done.returncode == expected["exit_code"], done.stdout + done.stderr
+    report = json.loads((tmp_path / "probe.json").read_text())
+    cells = {f"{o['persona']} {o['operation']}": o for o in report["observations"]}
+    for verdict, names in expected.get("cells", {}).items():
+        for name in names:
+            assert cells[name]["verdict"] == verdict, (name, cells[name])
+    for verdict, count in expected.get("counts", {}).items():
+        assert report["summary"][verdict] == count, [o for o in cells.values() if o["verdict"] == verdict]
+    # Picked from the world, not invented: the participant is a member of the probed session.
+    assert report["personas"]["participant"]["source"] == "picked"
+    assert report["fixtures"]["session"] == "10000000-0000-4000-8000-000000000001"
+
+
+def test_the_probe_leaves_no_trace(empty_db: LocalDatabase) -> None:
+    chat_world(empty_db)
+    with empty_db.connect() as conn:
+        before = conn.execute(
+            "SELECT (SELECT count(*) FROM auth.users), (SELECT count(*) FROM chat_messages),"
+            " (SELECT count(*) FROM chat_sessions), (SELECT count(*) FROM storage.objects)"
+        ).fetchone()
+    run = probe(empty_db.url, Config())
+    assert run.counts()["leak"] > 0  # the legacy state let the probes write...
+    with empty_db.connect() as conn:
+        after = conn.execute(
+            "SELECT (SELECT count(*) FROM auth.users), (SELECT count(*) FROM chat_messages),"
+            " (SELECT count(*) FROM chat_sessions), (SELECT count(*) FROM storage.objects)"
+        ).fetchone()
+    assert after == before  # ...and none of it stayed
+
+
+def test_personas_are_created_when_the_database_has_none(empty_db: LocalDatabase) -> None:
+    with empty_db.connect() as conn:
+        apply_legacy_schema(conn)
+    assert consolidate(empty_db, "policies", "apply").returncode == 0
+    run = probe(empty_db.url, Config())
+    assert {info["source"] for name, info in run.personas.items() if info["sub"]} == {"created"}
+    assert run.counts()["leak"] == run.counts()["break"] == run.counts()["error"] == 0
+
+
+def test_before_and_after_says_what_changed_for_whom(empty_db: LocalDatabase, tmp_path: Path) -> None:
+    chat_world(empty_db)
+    before = consolidate(empty_db, "probe", "--format", "json", "--out", str(tmp_path / "before"))
+    assert before.returncode == 1 and "leak" in before.stderr
+    assert consolidate(empty_db, "policies", "apply").returncode == 0
+    after = consolidate(
+        empty_db,
+        "probe",
+        "--format",
+        "json",
+        "--out",
+        str(tmp_path / "after"),
+        "--compare",
+        str(tmp_path / "before" / "probe.json"),
+    )
+    assert after.returncode == 0, after.stderr
+    comparison = (tmp_path / "after" / "probe.compare.md").read_text()
+    assert "| outsider | `messages.read` | denied | 🔴 LEAK allowed | ✅ filtered |" in comparison
+    assert (
+        "| participant | `files.upload_own` | allowed | 🟠 BREAK denied by WITH CHECK | ✅ allowed |"
+        in comparison
+    )
+
+
+def test_compare_runs_lists_only_changed_cells(empty_db: LocalDatabase) -> None:
+    chat_world(empty_db)
+    first, second = probe(empty_db.url, Config()), probe(empty_db.url, Config())
+    assert compare_runs(first, second) == []
+
+
+CLASSIFICATION = [
+    # (sqlstate, message, context, trigger functions, outcome)
+    (
+        "42501",
+        'new row violates row-level security policy for table "chat_messages"',
+        None,
+        (),
+        Outcome.DENIED_WITH_CHECK,
+    ),
+    ("42501", "permission denied for table chat_sessions", None, (), Outcome.DENIED_PRIVILEGE),
+    (
+        "42501",
+        "Direct deletion from storage tables is not allowed. Use the Storage API instead.",
+        "PL/pgSQL function storage.protect_delete() line 5 at RAISE",
+        ("storage.protect_delete()",),
+        Outcome.BLOCKED_TRIGGER,
+    ),
+    (
+        "P0001",
+        "custom guard",
+        "PL/pgSQL function app.guard() line 3 at RAISE",
+        ("app.guard()",),
+        Outcome.BLOCKED_TRIGGER,
+    ),
+    (
+        "P0001",
+        "raised by a policy helper",
+        "PL/pgSQL function app.helper() line 3 at RAISE",
+        (),
+        Outcome.ERROR,
+    ),
+    ("42501", "some other insufficient privilege", None, (), Outcome.ERROR),
+    ("23503", "insert or update violates foreign key constraint", None, (), Outcome.ERROR),
+    ("57014", "canceling statement due to statement timeout", None, (), Outcome.ERROR),
+]
+
+
+@pytest.mark.parametrize(("sqlstate", "message", "context", "triggers", "outcome"), CLASSIFICATION)
+def test_classification(
+    sqlstate: str, message: str, context: str | None, triggers: tuple, outcome: Outcome
+) -> None:
+    assert classify.from_error(sqlstate, message, context, lambda f: f in triggers) is outcome
+
+
+@pytest.mark.parametrize(
+    ("expected", "outcome", "verdict"),
+    [
+        (True, Outcome.ALLOWED, Verdict.PASS),
+        (True, Outcome.FILTERED, Verdict.BREAK),
+        (True, Outcome.DENIED_WITH_CHECK, Verdict.BREAK),
+        (False, Outcome.ALLOWED, Verdict.LEAK),
+        (False, Outcome.FILTERED, Verdict.PASS),
+        (False, Outcome.BLOCKED_TRIGGER, Verdict.PASS),
+        (False, Outcome.ERROR, Verdict.ERROR),
+        (True, Outcome.ERROR, Verdict.ERROR),
+    ],
+)
+def test_judgement(expected: bool, outcome: Outcome, verdict: Verdict) -> None:
+    assert classify.judge(expected, outcome) is verdict
