@@ -65,7 +65,7 @@ def _cell(observation: Observation | None) -> str:
     )
     label = (
         observation.outcome
-        if observation.verdict == "pass"
+        if observation.verdict in ("pass", "skipped")
         else f"{observation.verdict.upper()}: {observation.outcome}"
     )
     return (
