@@ -177,3 +177,16 @@ def test_classification(
 )
 def test_judgement(expected: bool, outcome: Outcome, verdict: Verdict) -> None:
     assert classify.judge(expected, outcome) is verdict
+
+
+def test_assertion_helper_for_users_ci(empty_db: LocalDatabase) -> None:
+    from policies.testing import AccessMatrixError, assert_access_matrix
+
+    chat_world(empty_db, (CASES / "handwritten_select_only" / "policies.sql").read_text())
+    with pytest.raises(
+        AccessMatrixError,
+        match="BREAK participant messages.insert: expected allowed, observed denied by WITH CHECK",
+    ):
+        assert_access_matrix(empty_db.url)
+    assert consolidate(empty_db, "policies", "apply").returncode == 0
+    assert assert_access_matrix(empty_db.url).passed

@@ -1,0 +1,44 @@
+"""For users' own CI: assert that a database's access matrix matches the access spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from consolidation.config import Config, load_config
+from policies.access_spec import AccessSpec, load_spec
+from policies.probes import ProbeRun, probe
+
+
+class AccessMatrixError(AssertionError):
+    """The matrix has leaks, breaks or errors; the message lists each cell with its evidence."""
+
+
+def assert_access_matrix(
+    url: str,
+    spec: AccessSpec | str | Path | None = None,
+    *,
+    config: Config | str | Path | None = None,
+    report_dir: Path | None = None,
+) -> ProbeRun:
+    """Probe every persona × operation at URL (always rolled back) and fail on any finding.
+
+    SPEC is an AccessSpec or a TOML path (default: SPEC's table); with REPORT_DIR, the five
+    reports are written there too (for CI artifacts). Returns the run when it passes.
+    """
+    chosen_spec = spec if isinstance(spec, AccessSpec) else load_spec(spec)
+    chosen_config = config if isinstance(config, Config) else load_config(config)
+    run = probe(url, chosen_config, spec=chosen_spec)
+    if report_dir is not None:
+        from policies import reports
+
+        reports.write_probe(run, list(reports.FORMATS), report_dir)
+    if not run.passed:
+        lines = [f"access matrix: {len(run.findings)} finding(s)"]
+        for o in run.findings:
+            evidence = f"SQLSTATE {o.sqlstate}: {o.message}" if o.sqlstate else f"{o.rows} row(s)"
+            lines.append(
+                f"  {o.verdict.upper()} {o.persona} {o.operation}: expected {o.expected}, "
+                f"observed {o.outcome} ({evidence})"
+            )
+        raise AccessMatrixError("\n".join(lines))
+    return run
