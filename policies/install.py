@@ -25,7 +25,7 @@ INDEXES = {
     "index.sessions_participants": ("chat_sessions", "chat_sessions_participants_gin_idx"),
     "index.messages_session_created": ("chat_messages", "chat_messages_session_created_idx"),
 }
-HELPER_FUNCTIONS = ("is_chat_admin", "chat_messages_content_only")
+HELPER_FUNCTIONS = ("is_chat_admin", "my_chat_sessions", "chat_messages_content_only")
 TRIGGER = "chat_messages_content_only"
 _LITERAL = re.compile(r"(?<!:):'([A-Za-z_][A-Za-z0-9_.]*)'")
 

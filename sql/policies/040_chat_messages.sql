@@ -11,8 +11,7 @@ CREATE POLICY "chat_messages: participants and admins read" ON :"chat_messages"
   AS PERMISSIVE FOR SELECT TO authenticated
   USING (
     :"chat_messages.session_id" IN (
-      SELECT s.:"chat_sessions.id" FROM :"chat_sessions" AS s
-      WHERE s.:"chat_sessions.participants" @> ARRAY[(SELECT auth.uid())]
+      SELECT :"helper.my_chat_sessions"()
     )
     OR (SELECT :"helper.is_chat_admin"())
   );
@@ -22,8 +21,7 @@ CREATE POLICY "chat_messages: participants send as themselves" ON :"chat_message
   WITH CHECK (
     :"chat_messages.sender_id" = (SELECT auth.uid())
     AND :"chat_messages.session_id" IN (
-      SELECT s.:"chat_sessions.id" FROM :"chat_sessions" AS s
-      WHERE s.:"chat_sessions.participants" @> ARRAY[(SELECT auth.uid())]
+      SELECT :"helper.my_chat_sessions"()
     )
   );
 
@@ -32,15 +30,13 @@ CREATE POLICY "chat_messages: senders edit their own" ON :"chat_messages"
   USING (
     :"chat_messages.sender_id" = (SELECT auth.uid())
     AND :"chat_messages.session_id" IN (
-      SELECT s.:"chat_sessions.id" FROM :"chat_sessions" AS s
-      WHERE s.:"chat_sessions.participants" @> ARRAY[(SELECT auth.uid())]
+      SELECT :"helper.my_chat_sessions"()
     )
   )
   WITH CHECK (
     :"chat_messages.sender_id" = (SELECT auth.uid())
     AND :"chat_messages.session_id" IN (
-      SELECT s.:"chat_sessions.id" FROM :"chat_sessions" AS s
-      WHERE s.:"chat_sessions.participants" @> ARRAY[(SELECT auth.uid())]
+      SELECT :"helper.my_chat_sessions"()
     )
   );
 

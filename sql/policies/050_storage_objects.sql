@@ -7,8 +7,7 @@ CREATE POLICY "chat files: participants and admins read" ON storage.objects
     bucket_id = :'bucket'
     AND (
       (storage.foldername(name))[1] IN (
-        SELECT s.:"chat_sessions.id"::text FROM :"chat_sessions" AS s
-        WHERE s.:"chat_sessions.participants" @> ARRAY[(SELECT auth.uid())]
+        SELECT mine::text FROM :"helper.my_chat_sessions"() AS mine
       )
       OR (SELECT :"helper.is_chat_admin"())
     )
@@ -20,8 +19,7 @@ CREATE POLICY "chat files: participants upload under their own folder" ON storag
     bucket_id = :'bucket'
     AND (storage.foldername(name))[2] = (SELECT auth.uid())::text
     AND (storage.foldername(name))[1] IN (
-      SELECT s.:"chat_sessions.id"::text FROM :"chat_sessions" AS s
-      WHERE s.:"chat_sessions.participants" @> ARRAY[(SELECT auth.uid())]
+      SELECT mine::text FROM :"helper.my_chat_sessions"() AS mine
     )
   );
 
@@ -31,15 +29,13 @@ CREATE POLICY "chat files: participants replace under their own folder" ON stora
     bucket_id = :'bucket'
     AND (storage.foldername(name))[2] = (SELECT auth.uid())::text
     AND (storage.foldername(name))[1] IN (
-      SELECT s.:"chat_sessions.id"::text FROM :"chat_sessions" AS s
-      WHERE s.:"chat_sessions.participants" @> ARRAY[(SELECT auth.uid())]
+      SELECT mine::text FROM :"helper.my_chat_sessions"() AS mine
     )
   )
   WITH CHECK (
     bucket_id = :'bucket'
     AND (storage.foldername(name))[2] = (SELECT auth.uid())::text
     AND (storage.foldername(name))[1] IN (
-      SELECT s.:"chat_sessions.id"::text FROM :"chat_sessions" AS s
-      WHERE s.:"chat_sessions.participants" @> ARRAY[(SELECT auth.uid())]
+      SELECT mine::text FROM :"helper.my_chat_sessions"() AS mine
     )
   );
