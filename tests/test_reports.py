@@ -180,3 +180,24 @@ def test_html_renders_in_chromium(legacy_run: ProbeRun, tmp_path: Path) -> None:
     )
     assert rendered.returncode == 0, rendered.stderr
     assert shot.stat().st_size > 10_000  # a painted grid, not a blank page
+
+
+def test_access_demo_writes_before_and_after(empty_db: LocalDatabase, tmp_path: Path) -> None:
+    from policies.access_demo import run_access_demo
+
+    config = Config()
+    with empty_db.connect() as conn:
+        apply_legacy_schema(conn)
+        conn.execute(WORLD.read_text())
+        summary = run_access_demo(
+            conn, config, journal.start_run(conn, config, "demo"), empty_db.url, tmp_path
+        )
+    assert summary["leaks before"] > 0 and summary["breaks before"] > 0
+    assert summary["leaks after"] == summary["breaks after"] == summary["errors after"] == 0
+    for stage in ("before", "after"):
+        assert {p.name for p in (tmp_path / stage).iterdir()} >= {
+            "probe.html",
+            "lint.sarif",
+            "probe.junit.xml",
+        }
+    assert (tmp_path / "after" / "probe.compare.md").is_file()
