@@ -49,10 +49,17 @@ def _verify(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[
 
 
 def steps(stack: Stack) -> list[DemoStep]:
-    """The demo's phases in order; later phases (constraints, policies) append here."""
+    """The demo's phases in order; later phases (constraints, cut-over) append here."""
 
     def _storage(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
         return storage.storage_phase(conn, config, run, stack.database_url(), stack.environment())
+
+    def _policies(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
+        from policies.access_demo import run_access_demo
+
+        summary = run_access_demo(conn, config, run, stack.database_url(), stack.directory / "reports")
+        clean = summary["leaks after"] == summary["breaks after"] == summary["errors after"] == 0
+        return {**summary, "clean": clean}
 
     return [
         DemoStep("plan", _plan),
@@ -61,6 +68,7 @@ def steps(stack: Stack) -> list[DemoStep]:
         DemoStep("verify", _verify),
         DemoStep("storage", _storage),
         DemoStep("verify after storage", _verify),
+        DemoStep("lint, probe, policies, probe", _policies),
     ]
 
 

@@ -11,7 +11,7 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +131,15 @@ def legacy_db(local_cluster: LocalCluster, legacy_template: LocalDatabase) -> It
         yield database
     finally:
         local_cluster.drop(database)
+
+
+@pytest.fixture(scope="session")
+def access_matrix() -> Callable[..., object]:
+    """The assertion helper for a project's own CI: access_matrix(url) probes every persona ×
+    operation against the access spec and fails with the leaks, breaks and errors it found."""
+    from policies.testing import assert_access_matrix
+
+    return assert_access_matrix
 
 
 def apply_legacy_schema(conn: psycopg.Connection) -> None:

@@ -25,9 +25,13 @@ def test_demo_runs_every_phase_clean_twice() -> None:
     try:
         first = _demo(directory)
         assert first.returncode == 0, first.stderr
-        for phase in ("plan", "backup", "merge", "verify", "storage", "verify after storage"):
+        for phase in ("plan", "backup", "merge", "verify", "storage", "verify after storage",
+                      "lint, probe, policies, probe"):
             assert f"\n{phase}" in "\n" + first.stdout, phase
         assert "False" not in first.stdout
+        reports = directory / "reports"
+        for name in ("probe.md", "probe.html", "probe.json", "probe.junit.xml", "probe.sarif"):
+            assert (reports / "before" / name).is_file() and (reports / "after" / name).is_file(), name
         second = _demo(directory)
         assert second.returncode == 0, second.stderr
         assert "False" not in second.stdout

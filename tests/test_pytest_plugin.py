@@ -1,0 +1,23 @@
+"""The pytest plugin's access_matrix helper: fails on the legacy leaks, passes once the policy is in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from consolidation import journal
+from consolidation.config import Config
+from consolidation.pytest_plugin import LocalDatabase
+from policies import install
+
+
+def test_access_matrix_fails_on_leaks_then_passes(
+    legacy_db: LocalDatabase, access_matrix: Callable[..., object]
+) -> None:
+    with pytest.raises(AssertionError, match="LEAK outsider"):
+        access_matrix(legacy_db.url)
+    config = Config()
+    with legacy_db.connect() as conn:
+        install.apply(conn, config, journal.start_run(conn, config, "policies apply"))
+    access_matrix(legacy_db.url)
