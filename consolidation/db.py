@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
-from psycopg import sql
+from psycopg import errors, sql
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from consolidation.errors import ConfigError, DatabaseUnreachable
 
@@ -78,3 +79,18 @@ def table_checksum(conn: psycopg.Connection, table: sql.Composable) -> TableChec
     """Checksum of every row's text form; equal content gives an equal digest in any order."""
     rows, high, low = conn.execute(_CHECKSUM.format(table)).fetchone()
     return TableChecksum(rows=rows, digest=f"{rows}:{high}:{low}")
+
+
+# Failures another session causes and a later attempt can get past.
+CONTENTION = (errors.LockNotAvailable, errors.SerializationFailure, errors.DeadlockDetected)
+
+
+def contention_retrying(max_retries: int) -> Retrying:
+    """Retry a transaction that lost to a lock timeout, a serialization failure or a deadlock,
+    with exponential backoff and jitter; any other error, or the last failure, is raised."""
+    return Retrying(
+        retry=retry_if_exception_type(CONTENTION),
+        stop=stop_after_attempt(max_retries + 1),
+        wait=wait_exponential(multiplier=0.1, max=10) + wait_random(0, 0.1),
+        reraise=True,
+    )

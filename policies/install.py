@@ -8,10 +8,10 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from consolidation import journal, sqlfiles
 from consolidation.config import Config
+from consolidation.db import contention_retrying
 from consolidation.errors import UsageError
 from consolidation.phases.mapping import identifiers as table_identifiers
 
@@ -20,7 +20,6 @@ API_ROLES = ("anon", "authenticated", "service_role")
 PRIVILEGES = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"}
 )
-RETRIED = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected)
 INDEXES = {
     "index.sessions_participants": ("chat_sessions", "chat_sessions_participants_gin_idx"),
     "index.messages_session_created": ("chat_messages", "chat_messages_session_created_idx"),
@@ -345,12 +344,7 @@ def restore_steps(
 
 
 def _run_transaction(conn: psycopg.Connection, config: Config, statements: list[str]) -> None:
-    for attempt in Retrying(
-        retry=retry_if_exception_type(RETRIED),
-        stop=stop_after_attempt(config.merge.max_retries + 1),
-        wait=wait_exponential(multiplier=0.1, max=10) + wait_random(0, 0.1),
-        reraise=True,
-    ):
+    for attempt in contention_retrying(config.merge.max_retries):
         with attempt, conn.transaction():
             conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{config.merge.lock_timeout_ms}ms"])
             for statement in statements:

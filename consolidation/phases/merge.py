@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from psycopg import errors, sql
+from psycopg import sql
 from psycopg.types.json import Jsonb
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from consolidation import journal, sqlfiles
 from consolidation.config import Config
+from consolidation.db import contention_retrying
 from consolidation.errors import FindingsError, UsageError
 from consolidation.phases import Step, backup
 from consolidation.phases.checksums import chat_checksums, fix_output_settings
@@ -32,7 +32,6 @@ NIL = uuid.UUID(int=0)
 # inside its k-th batch after the inserts, before the commit.
 CRASH_AFTER_BATCH_ENV = "CONSOLIDATION_CRASH_AFTER_BATCH"
 CRASH_IN_BATCH_ENV = "CONSOLIDATION_CRASH_IN_BATCH"
-RETRIED = (errors.LockNotAvailable, errors.SerializationFailure, errors.DeadlockDetected)
 
 SELECT_FILES = {
     "messages": "merge/010_select_messages.sql",
@@ -170,12 +169,7 @@ class _Batches:
         self.texts = {step.name: step.sql for step in statements(config)}
         self.parameters = mapping_parameters(config)
         self.committed = 0
-        self.retrying = Retrying(
-            retry=retry_if_exception_type(RETRIED),
-            stop=stop_after_attempt(config.merge.max_retries + 1),
-            wait=wait_exponential(multiplier=0.1, max=10) + wait_random(0, 0.1),
-            reraise=True,
-        )
+        self.retrying = contention_retrying(config.merge.max_retries)
 
     def _timeouts(self) -> None:
         self.conn.execute(
@@ -367,12 +361,7 @@ def rollback(conn: psycopg.Connection, config: Config, run: journal.Run) -> Roll
     result = RollbackResult(baseline=baseline)
     with journal.recorded_phase(conn, run, PHASE, "rollback", [step.sql for step in steps]) as record:
         by_name = {step.name: step.sql for step in steps}
-        for attempt in Retrying(
-            retry=retry_if_exception_type(RETRIED),
-            stop=stop_after_attempt(config.merge.max_retries + 1),
-            wait=wait_exponential(multiplier=0.1, max=10) + wait_random(0, 0.1),
-            reraise=True,
-        ):
+        for attempt in contention_retrying(config.merge.max_retries):
             with attempt, conn.transaction():
                 conn.execute(
                     "SELECT set_config('lock_timeout', %s, true)", [f"{config.merge.lock_timeout_ms}ms"]
