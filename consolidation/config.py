@@ -171,8 +171,12 @@ class Journal(Strict):
 
 
 class Database(Strict):
-    # Optional pin: refuse to write to any database whose system identifier differs.
+    # Optional pin: refuse to write to any database whose system identifier differs
+    # (also $CONSOLIDATION_EXPECTED_SYSTEM_IDENTIFIER).
     expected_system_identifier: str | None = None
+    # System identifiers of databases this one's journal was deliberately copied from (a
+    # restored dump, a rehearsal on staging): without it, a journal written elsewhere is refused.
+    adopt_journal_from: tuple[str, ...] = ()
 
 
 class Config(Strict):
@@ -195,7 +199,9 @@ class Config(Strict):
 
     def fingerprint(self) -> str:
         """A stable hash of the effective configuration, recorded in the journal."""
-        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        # Which database is not how it is consolidated: pinning one must not stop a resume.
+        mapping = self.model_dump(mode="json", by_alias=True, exclude={"database"})
+        canonical = json.dumps(mapping, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

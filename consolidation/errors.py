@@ -42,6 +42,10 @@ class PhaseBusyError(ConsolidationError):
     """Another operator holds the phase's advisory lock."""
 
 
+class DatabaseMismatch(ConsolidationError):
+    """The database is not the one the configuration pins, or not the one its journal was written on."""
+
+
 class DatabaseUnreachable(ConsolidationError):
     """The database could not be reached or went away mid-phase."""
 

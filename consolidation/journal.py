@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,8 +18,10 @@ from psycopg.types.json import Jsonb
 
 from consolidation import sqlfiles
 from consolidation.config import Config
-from consolidation.errors import ConfigError, PhaseBusyError
+from consolidation.errors import DatabaseMismatch, PhaseBusyError
 from consolidation.phases.mapping import identifiers
+
+EXPECTED_SYSTEM_IDENTIFIER_ENV = "CONSOLIDATION_EXPECTED_SYSTEM_IDENTIFIER"
 
 
 def _render(config: Config, relative: str) -> str:
@@ -69,6 +72,49 @@ def _key(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big", signed=True)
 
 
+def system_identifier(conn: psycopg.Connection) -> str:
+    """The database cluster's system identifier (reading pg_control_system() writes nothing)."""
+    row = conn.execute("SELECT system_identifier::text FROM pg_control_system()").fetchone()
+    assert row is not None
+    return row[0]
+
+
+def check_database(conn: psycopg.Connection, config: Config) -> str:
+    """Refuse, before any write, a database other than the pinned one or the one the journal
+    was written on (a restored dump carries its journal along); return the system identifier."""
+    actual = system_identifier(conn)
+    pins = {
+        "database.expected_system_identifier": config.database.expected_system_identifier,
+        EXPECTED_SYSTEM_IDENTIFIER_ENV: os.environ.get(EXPECTED_SYSTEM_IDENTIFIER_ENV),
+    }
+    for source, expected in pins.items():
+        if expected and expected.strip() != actual:
+            raise DatabaseMismatch(
+                f"this database's system identifier is {actual}, but {source} pins {expected.strip()}",
+                hint="point --database-url at the intended database, or correct the pin",
+            )
+    if not installed(conn, config):
+        return actual
+    foreign = conn.execute(
+        sql.SQL(
+            "SELECT system_identifier, count(*), max(started_at) FROM {} "
+            "WHERE system_identifier <> ALL(%s) GROUP BY 1 ORDER BY 3 DESC"
+        ).format(identifiers(config)["tool.runs"]),
+        [[actual, *config.database.adopt_journal_from]],
+    ).fetchall()
+    if foreign:
+        origin, runs, last = foreign[0]
+        schema = config.journal.schema_
+        raise DatabaseMismatch(
+            f"the journal in schema {schema} was written on another database (system identifier "
+            f"{origin}: {runs} run(s), the last at {last:%Y-%m-%d %H:%M:%S%z}); this database is {actual}, "
+            "so it is likely a restored copy, and applying here would continue that database's phases",
+            hint=f"run against the database the journal belongs to; or, to continue the copy here on "
+            f'purpose, set database.adopt_journal_from = ["{origin}"] in the configuration',
+        )
+    return actual
+
+
 @dataclass
 class Run:
     """One invocation of the tool that writes to the database."""
@@ -79,9 +125,10 @@ class Run:
 
 
 def start_run(conn: psycopg.Connection, config: Config, command: str) -> Run:
-    """Install the journal if needed and record who runs what, where, with which config."""
+    """Check it is the intended database, install the journal if needed, and record who runs
+    what, where, with which config."""
+    check_database(conn, config)
     install(conn, config)
-    expected = config.database.expected_system_identifier
     row = conn.execute(
         _render(config, "journal/020_run.sql"),
         {
@@ -93,14 +140,7 @@ def start_run(conn: psycopg.Connection, config: Config, command: str) -> Run:
         },
     ).fetchone()
     assert row is not None
-    run = Run(id=row[0], system_identifier=row[1], config=config)
-    if expected and expected != run.system_identifier:
-        raise ConfigError(
-            f"this database's system identifier is {run.system_identifier}, "
-            f"the configuration pins {expected}",
-            hint="point --database-url at the intended database, or fix database.expected_system_identifier",
-        )
-    return run
+    return Run(id=row[0], system_identifier=row[1], config=config)
 
 
 @dataclass
