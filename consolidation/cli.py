@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
+import traceback
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import psycopg
 import typer
@@ -538,15 +540,25 @@ def lint_command(
 
 
 def main() -> None:
-    """Entry point: every typed error becomes its message and its exit code, here only."""
+    """Entry point: every typed error becomes its message and its exit code, here only; no
+    password or key the process was given is ever printed, even in a bug's traceback."""
+    from consolidation import db
+
     try:
         app()
-    except ConsolidationError as exc:
-        console.print(f"[bold red]error:[/] {rich_escape(str(exc))}")
-        sys.exit(int(exc.exit_code))
     except psycopg.OperationalError as exc:
-        console.print(
-            f"[bold red]error:[/] lost the database: {rich_escape(str(exc).strip())}\n"
-            "  next: check the server, then re-run the same command; applied work resumes"
-        )
-        sys.exit(int(ExitCode.UNREACHABLE))
+        _fail(db.unreachable(exc))
+    except ConsolidationError as exc:
+        _fail(exc)
+    except Exception:
+        secrets = db.secrets_given(os.environ, sys.argv)
+        console.print(db.mask(traceback.format_exc(), secrets), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+def _fail(exc: ConsolidationError) -> NoReturn:
+    from consolidation import db
+
+    message = db.mask(str(exc), db.secrets_given(os.environ, sys.argv))
+    console.print(f"[bold red]error:[/] {rich_escape(message)}")
+    sys.exit(int(exc.exit_code))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -39,15 +40,76 @@ def redact(url: str) -> str:
     return f"postgresql://{info.get('user', '')}@{host}:{port}/{info.get('dbname', '')}"
 
 
+# The password of a URL-shaped text, even one libpq cannot parse.
+_URL_PASSWORD = re.compile(r"://[^:/@\s]*:([^@\s]+)@")
+
+
+def _passwords(text: str) -> set[str]:
+    found = set(_URL_PASSWORD.findall(text))
+    for candidate in (text, text.partition("=")[2]):  # a conninfo, or --database-url=<conninfo>
+        try:
+            password = psycopg.conninfo.conninfo_to_dict(candidate).get("password")
+        except psycopg.ProgrammingError:
+            continue
+        if password:
+            found.add(str(password))
+    return found
+
+
+def secrets_given(environment: Mapping[str, str], argv: Sequence[str]) -> set[str]:
+    """Every password and key this process was handed (database URLs, PGPASSWORD, the service key)."""
+    from consolidation.phases.storage import KEY_ENV
+
+    found = {environment[name] for name in (KEY_ENV, "PGPASSWORD") if environment.get(name)}
+    for text in (environment.get(DATABASE_URL_ENV, ""), *argv):
+        found |= _passwords(text)
+    return found
+
+
+def mask(text: str, secrets: set[str]) -> str:
+    """TEXT with every one of SECRETS replaced by ***: the last guard before anything is printed."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
 def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
     target = database_url(url)
     try:
         return psycopg.connect(target, autocommit=autocommit, connect_timeout=10)
+    except psycopg.ProgrammingError:
+        # libpq quotes the offending part of a malformed URL, which may be the password.
+        raise ConfigError(
+            "the database URL is malformed (not shown: it may hold a password)",
+            hint="check its form, postgresql://user:password@host:port/dbname, and percent-encode "
+            "special characters in the password (%40 for @, %25 for %)",
+        ) from None
     except psycopg.OperationalError as exc:
         raise DatabaseUnreachable(
             f"cannot reach the database at {redact(target)}: {str(exc).strip()}",
             hint="check that the server is running (consolidate stack status) and the URL is right",
         ) from exc
+
+
+# SQLSTATEs of a connection the server ended (admin or crash shutdown, starting up) besides
+# class 08; a connection lost without word from the server has no SQLSTATE at all.
+_ENDED_BY_SERVER = ("57P01", "57P02", "57P03")
+
+
+def unreachable(exc: psycopg.OperationalError) -> DatabaseUnreachable:
+    """What to tell the operator when a command's connection failed part-way."""
+    detail = " ".join(str(exc).split())
+    state = exc.sqlstate
+    if state is None or state in _ENDED_BY_SERVER or state.startswith("08"):
+        return DatabaseUnreachable(
+            f"lost the connection to the database part-way ({detail})",
+            hint="check that the server is up (consolidate stack status), then re-run the same "
+            "command: applied work is journaled and resumes where it stopped",
+        )
+    return DatabaseUnreachable(
+        f"the database stopped the command (SQLSTATE {state}): {detail}",
+        hint="re-run the same command once the cause is gone: applied work resumes where it stopped",
+    )
 
 
 @contextmanager
