@@ -40,7 +40,7 @@ def _backup(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[
 
 def _merge(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
     done = merge.apply(conn, config, run)
-    return {**done.totals, "batches": done.batches, "sequenced messages": done.sequenced_messages}
+    return {**done.totals, "batches": done.batches, "sequenced sessions": done.sequenced_sessions}
 
 
 def _verify(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:

@@ -173,7 +173,7 @@ def test_second_merge_inserts_nothing(merged) -> None:
     before = conn.execute("SELECT count(*) FROM public.chat_messages").fetchone()
     again = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"), batch_size=2)
     assert before == conn.execute("SELECT count(*) FROM public.chat_messages").fetchone()
-    assert sum(again.run_counts.values()) == 0 and again.sequenced_messages == 0
+    assert sum(again.run_counts.values()) == 0 and again.sequenced_sessions == 0
     assert again.totals == first.totals
 
 
@@ -186,7 +186,7 @@ def test_rows_written_behind_the_high_water_mark_are_swept_up(merged) -> None:
     )
     again = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
     assert again.run_counts == {"messages.migrated": 1}
-    assert again.sequenced_messages == 1
+    assert again.sequenced_sessions == 1
 
 
 def test_merge_without_a_verified_backup_is_refused(empty_db: LocalDatabase) -> None:

@@ -29,13 +29,21 @@ DAMAGE = [
         "target content edited",
         "UPDATE chat_messages SET content = 'x' WHERE id = "
         "(SELECT chat_message_id FROM consolidation.provenance WHERE source_id = %(m01)s)",
-        {"target_matches", "mapping"},
+        {"mapping"},
     ),
     (
         "target row deleted",
         "DELETE FROM chat_messages WHERE id = "
         "(SELECT chat_message_id FROM consolidation.provenance WHERE source_id = %(m01)s)",
-        {"target_matches", "sequence"},
+        {"target_exists", "sequence"},
+    ),
+    (
+        "one chat message claimed by two source rows",
+        "UPDATE consolidation.provenance SET chat_message_id = "
+        "(SELECT chat_message_id FROM consolidation.provenance WHERE source_id = %(m01)s) "
+        "WHERE source_id = (SELECT max(source_id::text)::uuid FROM consolidation.provenance "
+        "WHERE source_table = 'messages' AND source_id <> %(m01)s)",
+        {"multiple_fates"},
     ),
     ("fate lost", "DELETE FROM consolidation.quarantine WHERE source_id = %(m08)s", {"unfated"}),
     (
@@ -52,7 +60,7 @@ DAMAGE = [
     ("session deleted", "DELETE FROM chat_sessions WHERE id = %(b1)s", {"orphans", "sessions"}),
     (
         "sequence gapped",
-        "UPDATE consolidation.message_sequence SET sequence = sequence + 10 WHERE session_id = %(b1)s",
+        "UPDATE consolidation.session_sequence SET message_ids = message_ids[2:] WHERE session_id = %(b1)s",
         {"sequence"},
     ),
     (

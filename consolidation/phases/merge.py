@@ -39,23 +39,53 @@ SELECT_FILES = {
 }
 BATCH_FILES = (
     "merge/030_create_sessions.sql",
-    "merge/040_record_prior_sessions.sql",
-    "merge/050_update_sessions.sql",
     "merge/060_insert_messages.sql",
     "merge/070_record_provenance.sql",
     "merge/071_record_quarantine.sql",
     "merge/072_record_excluded.sql",
     "merge/073_drop_linked_candidates.sql",
 )
+# Once per run, after every batch: sequence the sessions merge wrote into and bring their
+# last_message_at up to date (a session spread over many batches is written once).
 SEQUENCE_FILES = (
-    "merge/110_sequence_compute.sql",
-    "merge/120_sequence_drop_stale.sql",
-    "merge/130_sequence_insert.sql",
+    "merge/100_session_rollup.sql",
+    "merge/110_record_prior_sessions.sql",
+    "merge/120_sequence_store.sql",
+    "merge/125_sequence_drop_empty.sql",
+    "merge/130_update_sessions.sql",
 )
 
 
 def _step_name(relative: str) -> str:
     return relative.split("/")[-1].removesuffix(".sql")
+
+
+def candidates(config: Config) -> str:
+    """The run's snapshot of chat messages that legacy rows may already have been written as."""
+    names = identifiers(config)
+    return (
+        sql.SQL("DROP TABLE IF EXISTS link_candidates;\nCREATE TEMP TABLE link_candidates AS\n{};\n{}")
+        .format(
+            sql.SQL(sqlfiles.render("merge/005_link_candidates.sql", names)),
+            sql.SQL(sqlfiles.render("merge/006_link_candidates_index.sql", names)),
+        )
+        .as_string(None)
+    )
+
+
+def classify_statement(config: Config, source_select: str) -> str:
+    """SOURCE_SELECT's rows classified into the transaction's merge_batch table."""
+    return (
+        sql.SQL(
+            "CREATE TEMP TABLE merge_batch ON COMMIT DROP AS\n"
+            "WITH merge_source AS MATERIALIZED (\n{}\n)\nSELECT * FROM (\n{}\n) AS classified"
+        )
+        .format(
+            sql.SQL(source_select.rstrip()),
+            sql.SQL(sqlfiles.render("merge/020_classify.sql", identifiers(config)).rstrip()),
+        )
+        .as_string(None)
+    )
 
 
 def statements(config: Config) -> list[Step]:
@@ -65,18 +95,13 @@ def statements(config: Config) -> list[Step]:
     def render(relative: str) -> str:
         return sqlfiles.render(relative, names)
 
-    classify = sql.SQL("CREATE TEMP TABLE merge_batch ON COMMIT DROP AS\n{}").format(
-        sql.SQL(render("merge/020_classify.sql"))
-    )
-    candidates = sql.SQL(
-        "DROP TABLE IF EXISTS link_candidates;\nCREATE TEMP TABLE link_candidates AS\n{};\n{}"
-    ).format(
-        sql.SQL(render("merge/005_link_candidates.sql")),
-        sql.SQL(render("merge/006_link_candidates_index.sql")),
-    )
-    steps = [Step(PHASE, "005_link_candidates", candidates.as_string(None))]
-    steps += [Step(PHASE, _step_name(path), render(path)) for path in SELECT_FILES.values()]
-    steps.append(Step(PHASE, "020_classify", classify.as_string(None)))
+    steps = [Step(PHASE, "005_link_candidates", candidates(config))]
+    # A batch is read and classified in one statement: the source rows are never copied into a
+    # table of their own, only the classified batch is.
+    steps += [
+        Step(PHASE, f"020_classify_{source}", classify_statement(config, render(path)))
+        for source, path in SELECT_FILES.items()
+    ]
     steps += [
         Step(PHASE, _step_name(path), render(path)) for path in ("merge/025_batch_counts.sql", *BATCH_FILES)
     ]
@@ -85,7 +110,6 @@ def statements(config: Config) -> list[Step]:
         for path in (
             "merge/080_high_water.sql",
             "merge/090_next_pass.sql",
-            "merge/100_sequence_sessions.sql",
             *SEQUENCE_FILES,
         )
     ]
@@ -120,7 +144,7 @@ class MergeResult:
     totals: dict[str, int] = field(default_factory=dict)
     batches: int = 0
     sessions_created: int = 0
-    sequenced_messages: int = 0
+    sequenced_sessions: int = 0
     backup_schema: str | None = None
 
 
@@ -191,8 +215,9 @@ class _Batches:
         with conn.transaction():
             self._timeouts()
             selected = conn.execute(
-                texts[_step_name(SELECT_FILES[source])],
+                texts[f"020_classify_{source}"],
                 {
+                    **self.parameters,
                     "low": position.last_id or NIL,
                     "inclusive": position.last_id is None,
                     "sweep": position.pass_ > 1,
@@ -201,13 +226,13 @@ class _Batches:
             )
             if not selected.rowcount:
                 return None
-            conn.execute(texts["020_classify"], self.parameters)
             counts: Counter[str] = Counter()
-            for fate, reason, rows, new_sessions in conn.execute(texts["025_batch_counts"]).fetchall():
+            for fate, reason, rows in conn.execute(texts["025_batch_counts"]).fetchall():
                 counts[f"{source}.{fate}" + (f".{reason}" if reason else "")] += rows
-                counts["sessions_created"] += new_sessions
             for relative in BATCH_FILES:
-                conn.execute(texts[_step_name(relative)], {"batch": batch})
+                cursor = conn.execute(texts[_step_name(relative)], {"batch": batch})
+                if relative.endswith("030_create_sessions.sql"):
+                    counts["sessions_created"] += max(cursor.rowcount, 0)
             _crash_hook(CRASH_IN_BATCH_ENV, self.committed + 1)
             last_id = conn.execute(
                 texts["080_high_water"],
@@ -224,17 +249,16 @@ class _Batches:
             {"source_table": source, "batches": position.batches, "pass": position.pass_ + 1},
         )
 
-    def sequence(self) -> int:
-        """Sequence every session merge wrote into: one set-based pass in one transaction, which
-        writes only the tool's own table (chat_messages is only read)."""
+    def sequence(self, batch: int) -> int:
+        """Sequence every session merge wrote into and update their last_message_at: one
+        set-based pass in one transaction; returns the sessions whose sequence was written."""
         conn, texts = self.conn, self.texts
         written = 0
         with conn.transaction():
             self._timeouts()
-            conn.execute(texts["100_sequence_sessions"])
             for relative in SEQUENCE_FILES:
-                cursor = conn.execute(texts[_step_name(relative)])
-                if relative.endswith("130_sequence_insert.sql"):
+                cursor = conn.execute(texts[_step_name(relative)], {"batch": batch})
+                if relative.endswith("120_sequence_store.sql"):
                     written += max(cursor.rowcount, 0)
         return written
 
@@ -295,7 +319,8 @@ def apply(
                 if on_progress:
                     on_progress(source, sum(v for k, v in counts.items() if k != "sessions_created"))
         conn.execute("DROP TABLE IF EXISTS link_candidates")
-        result.sequenced_messages = batches.sequence()
+        # Batch numbers count per source; what the final pass records is marked batch 0.
+        result.sequenced_sessions = batches.sequence(0)
         result.sessions_created = result.run_counts.pop("sessions_created", 0)
         result.totals = totals(conn, config)
         record.counts = {"run": dict(result.run_counts), "totals": result.totals}
@@ -303,7 +328,7 @@ def apply(
             "batches": result.batches,
             "batch_size": batches.batch_size,
             "backup_schema": result.backup_schema,
-            "sequenced_messages": result.sequenced_messages,
+            "sequenced_sessions": result.sequenced_sessions,
         }
     return result
 

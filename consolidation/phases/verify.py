@@ -17,7 +17,7 @@ PHASE = "verify"
 CHECKS = {
     "unfated": "verify/020_unfated.sql",
     "multiple_fates": "verify/030_multiple_fates.sql",
-    "target_matches": "verify/040_target_matches.sql",
+    "target_exists": "verify/040_target_exists.sql",
     "source_unchanged": "verify/050_source_unchanged.sql",
     "mapping": "verify/060_mapping.sql",
     "orphans": "verify/070_orphans.sql",

@@ -44,8 +44,10 @@ CREATE TABLE IF NOT EXISTS :"tool.baselines" (
 );
 
 -- Every source row's fate, exactly one: migrated or linked here, quarantined, or excluded.
--- source_checksum is md5 of the whole source row as merge read it; mapped_checksum is md5 of
--- the chat_messages columns it maps to, comparable with the same hash of the target row.
+-- source_checksum is md5 of the whole source row as merge read it. The target row is checked
+-- against a fresh re-derivation from its source (verify/060), so no hash of it is stored. Only
+-- the primary key is indexed: batches arrive in source id order, so it fills page by page, and
+-- lookups by chat message id (verify, rollback) are set-based joins.
 CREATE TABLE IF NOT EXISTS :"tool.provenance" (
   source_table text NOT NULL,
   source_id uuid NOT NULL,
@@ -53,10 +55,8 @@ CREATE TABLE IF NOT EXISTS :"tool.provenance" (
   fate text NOT NULL CHECK (fate IN ('migrated', 'linked')),
   batch bigint NOT NULL,
   source_checksum text NOT NULL,
-  mapped_checksum text NOT NULL,
   PRIMARY KEY (source_table, source_id)
 );
-CREATE UNIQUE INDEX IF NOT EXISTS provenance_chat_message_idx ON :"tool.provenance" (chat_message_id);
 
 CREATE TABLE IF NOT EXISTS :"tool.quarantine" (
   source_table text NOT NULL,
@@ -97,16 +97,20 @@ CREATE TABLE IF NOT EXISTS :"tool.session_changes" (
   batch bigint NOT NULL
 );
 
--- Per-session order of chat messages by (created_at, id), gap-free from 1. Kept in the tool's
--- schema so the app's rows are never rewritten and the live table is never altered.
-CREATE TABLE IF NOT EXISTS :"tool.message_sequence" (
-  session_id uuid NOT NULL,
-  sequence bigint NOT NULL,
-  chat_message_id uuid NOT NULL,
-  PRIMARY KEY (session_id, sequence)
+-- Per-session order of chat messages by (created_at, id), gap-free from 1: the session's
+-- message ids in order, one row per session (a message's sequence is its array position).
+-- Kept in the tool's schema so the app's rows are never rewritten and the live table is never
+-- altered; one row per session rather than per message, because it is rewritten whole.
+CREATE TABLE IF NOT EXISTS :"tool.session_sequence" (
+  session_id uuid PRIMARY KEY,
+  message_ids uuid[] NOT NULL,
+  sequenced_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
-CREATE UNIQUE INDEX IF NOT EXISTS message_sequence_message_idx
-  ON :"tool.message_sequence" (chat_message_id);
+-- The same, a row per message: (session_id, sequence) is unique, as is chat_message_id.
+CREATE OR REPLACE VIEW :"tool.message_sequence" AS
+SELECT s.session_id, o.sequence, o.chat_message_id
+FROM :"tool.session_sequence" AS s
+CROSS JOIN LATERAL unnest(s.message_ids) WITH ORDINALITY AS o (chat_message_id, sequence);
 
 -- A direct session's id: UUIDv8 from sha256(namespace || least(a, b) || greatest(a, b)),
 -- so A->B and B->A share it on every run and machine (consolidation/session_key.py agrees).

@@ -1,7 +1,6 @@
 -- The next batch of `messages` in primary-key order after the high-water mark. In a sweep pass
 -- (after the keyset pass reached the end) only rows without a fate yet: rows written behind the
 -- mark while the merge ran.
-CREATE TEMP TABLE merge_source ON COMMIT DROP AS
 SELECT 'messages'::text AS source_table,
        m.:"messages.id" AS source_id,
        m.:"messages.sender_id" AS sender_id,
@@ -27,4 +26,4 @@ WHERE m.:"messages.id" >= %(low)s AND (m.:"messages.id" > %(low)s OR %(inclusive
     AND NOT EXISTS (SELECT 1 FROM :"tool.excluded" AS e
                     WHERE e.source_table = 'messages' AND e.source_id = m.:"messages.id")))
 ORDER BY m.:"messages.id"
-LIMIT %(batch_size)s;
+LIMIT %(batch_size)s

@@ -1,6 +1,5 @@
 -- The next batch of `voice_notes` in primary-key order after the high-water mark (in a sweep
 -- pass: only rows without a fate yet). A voice note has no text and no metadata of its own.
-CREATE TEMP TABLE merge_source ON COMMIT DROP AS
 SELECT 'voice_notes'::text AS source_table,
        v.:"voice_notes.id" AS source_id,
        v.:"voice_notes.user_id" AS sender_id,
@@ -26,4 +25,4 @@ WHERE v.:"voice_notes.id" >= %(low)s AND (v.:"voice_notes.id" > %(low)s OR %(inc
     AND NOT EXISTS (SELECT 1 FROM :"tool.excluded" AS e
                     WHERE e.source_table = 'voice_notes' AND e.source_id = v.:"voice_notes.id")))
 ORDER BY v.:"voice_notes.id"
-LIMIT %(batch_size)s;
+LIMIT %(batch_size)s

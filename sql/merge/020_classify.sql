@@ -72,17 +72,24 @@ decided AS (
   FROM located AS l
 ),
 matched AS (
-  -- One twin per source row (explicit legacy id first), and one source row per twin.
-  SELECT DISTINCT ON (d.source_table, d.source_id)
-         d.source_table, d.source_id, lc.chat_message_id AS twin_id
-  FROM decided AS d
-  JOIN link_candidates AS lc
-    ON lc.legacy_id = d.source_id
-    OR (lc.session_id = d.session_id AND lc.sender_id = d.sender_id AND lc.created_at = d.created_at
-        AND CASE WHEN d.source_table = 'voice_notes' THEN lc.file_url_md5 = coalesce(md5(d.file_url), '')
-                 ELSE lc.content_md5 = coalesce(md5(d.content), '') END)
-  WHERE d.reason IS NULL
-  ORDER BY d.source_table, d.source_id, (lc.legacy_id = d.source_id) DESC NULLS LAST, lc.chat_message_id
+  -- One twin per source row (explicit legacy id first), and one source row per twin. Two
+  -- equality joins rather than one join on an OR, so each can be a hash or an index lookup.
+  SELECT DISTINCT ON (x.source_table, x.source_id) x.source_table, x.source_id, x.twin_id
+  FROM (
+    SELECT d.source_table, d.source_id, lc.chat_message_id AS twin_id, 0 AS rank
+    FROM decided AS d
+    JOIN link_candidates AS lc ON lc.legacy_id = d.source_id
+    WHERE d.reason IS NULL
+    UNION ALL
+    SELECT d.source_table, d.source_id, lc.chat_message_id, 1
+    FROM decided AS d
+    JOIN link_candidates AS lc
+      ON lc.session_id = d.session_id AND lc.sender_id = d.sender_id AND lc.created_at = d.created_at
+    WHERE d.reason IS NULL
+      AND CASE WHEN d.source_table = 'voice_notes' THEN lc.file_url_md5 = coalesce(md5(d.file_url), '')
+               ELSE lc.content_md5 = coalesce(md5(d.content), '') END
+  ) AS x
+  ORDER BY x.source_table, x.source_id, x.rank, x.twin_id
 ),
 twins AS (
   SELECT DISTINCT ON (m.twin_id) m.source_table, m.source_id, m.twin_id
@@ -118,8 +125,6 @@ SELECT d.source_table, d.source_id, d.source_checksum,
        CASE WHEN d.booking_id IS NOT NULL THEN d.booking_session_status ELSE 'active' END AS session_status,
        d.booking_created_at,
        d.sender_id, d.chat_type AS type, d.content, d.file_url, d.file_name, d.file_size,
-       d.duration_seconds, d.metadata, d.created_at,
-       md5(ROW(d.session_id, d.sender_id, d.chat_type, d.content, d.file_url, d.file_name,
-               d.file_size, d.duration_seconds, d.metadata, d.created_at)::text) AS mapped_checksum
+       d.duration_seconds, d.metadata, d.created_at
 FROM decided AS d
 LEFT JOIN twins AS t ON t.source_table = d.source_table AND t.source_id = d.source_id
