@@ -539,6 +539,64 @@ def lint_command(
     access_check.require_lint_clean(report)
 
 
+# --- cutover: close the legacy path (issue 7) -----------------------------------------------------
+
+cutover_app = typer.Typer(help="Cut-over: close the legacy tables, forward the last changes, verify.",
+                          no_args_is_help=True)
+app.add_typer(cutover_app, name="cutover")
+
+
+def _app_changes(changes: list[str]) -> None:
+    console.print("[bold]The app must change:[/]")
+    for change in changes:
+        console.print(f"  - {rich_escape(change)}")
+
+
+@cutover_app.command("plan")
+def cutover_plan_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
+    """Show the capture state, the exact SQL cut-over runs, and what the app must change."""
+    from consolidation.phases import cutover
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        planned = cutover.plan(conn, config)
+    _summary("capture", {
+        "trigger on messages": planned.capture.messages,
+        "trigger on voice_notes": planned.capture.voice_notes,
+        "changes waiting to be forwarded": planned.capture.pending, "changes logged": planned.capture.logged,
+    })
+    _preview(planned.steps, "cutover apply would run (and forward the captured changes after each step)")
+    _app_changes(planned.app_changes)
+
+
+@cutover_app.command("apply")
+def cutover_apply_command(
+    force_order: ForceOrderOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
+) -> None:
+    """Close the legacy tables to the API roles, forward every captured change, stop capture, verify."""
+    from consolidation import journal
+    from consolidation.phases import cutover
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        done = cutover.apply(conn, config, journal.start_run(conn, config, "cutover apply"),
+                             force_order=force_order)
+    _summary("cutover apply", {**done.forwarded, "lock attempts": done.attempts, "verify": "clean"})
+    _app_changes(cutover.app_changes(config))
+
+
+@cutover_app.command("rollback")
+def cutover_rollback_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
+    """Re-open the legacy path: privileges and row security as before the cut-over, capture back on."""
+    from consolidation import journal
+    from consolidation.phases import cutover
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        count = cutover.rollback(conn, config, journal.start_run(conn, config, "cutover rollback"))
+    _summary("cutover rollback", {"statements run": count, "capture": "on"})
+
+
 def main() -> None:
     """Entry point: every typed error becomes its message and its exit code, here only; no
     password or key the process was given is ever printed, even in a bug's traceback."""

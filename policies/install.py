@@ -238,7 +238,9 @@ def _privilege(name: str) -> sql.SQL:
     return sql.SQL(name)
 
 
-def _restore_table(table: dict[str, Any]) -> list[str]:
+def restore_table(table: dict[str, Any]) -> list[str]:
+    """The statements that put back one table's RLS flags and API roles' privileges as TABLE
+    (a row of policies/inspect/tables.sql) recorded them."""
     target = sql.Identifier(table["schema"], table["table"])
     out = [
         sql.SQL("ALTER TABLE {} {} ROW LEVEL SECURITY;").format(
@@ -320,7 +322,7 @@ def restore_steps(
             Step(
                 PHASE,
                 f"restore {table['schema']}.{table['table']} privileges and RLS",
-                "\n".join(_restore_table(table)),
+                "\n".join(restore_table(table)),
             )
         )
     steps += [

@@ -12,7 +12,7 @@ import pytest
 from consolidation import journal
 from consolidation.config import Config
 from consolidation.errors import PhaseOrderError, UsageError
-from consolidation.phases import backup, merge
+from consolidation.phases import backup, capture, merge
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 from consolidation.session_key import direct_session_id, message_id
 
@@ -177,15 +177,29 @@ def test_second_merge_inserts_nothing(merged) -> None:
     assert again.totals == first.totals
 
 
-def test_rows_written_behind_the_high_water_mark_are_swept_up(merged) -> None:
+@pytest.mark.parametrize(
+    "capture_on, counts",
+    [
+        (True, {"messages.forwarded": 1, "messages.migrated": 1}),
+        # Capture off (a merge resumed from before it existed): the sweep pass finds the row.
+        (False, {"messages.migrated": 1}),
+    ],
+    ids=["captured and forwarded", "swept up behind the high-water mark"],
+)
+def test_rows_written_after_the_backfill_get_their_fate(merged, capture_on: bool, counts: dict) -> None:
     conn, _ = merged
+    if not capture_on:
+        capture.remove(conn, CONFIG)
     conn.execute(
         "INSERT INTO public.messages (id, booking_id, sender_id, type, content, created_at) "
         "VALUES ('00000000-0000-0000-0000-000000000001', %s, %s, 'text', 'late', '2024-05-01')",
         [user("b1"), user("a1")],
     )
+    if not capture_on:
+        # merge turns capture back on before its batches; the row predates that.
+        assert capture.state(conn, CONFIG).logged == 0
     again = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
-    assert again.run_counts == {"messages.migrated": 1}
+    assert again.run_counts == counts
     assert again.sequenced_sessions == 1
 
 

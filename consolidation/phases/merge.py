@@ -18,7 +18,7 @@ from consolidation import journal, sqlfiles
 from consolidation.config import Config
 from consolidation.db import contention_retrying
 from consolidation.errors import FindingsError, UsageError
-from consolidation.phases import Step, backup
+from consolidation.phases import Step, backup, capture
 from consolidation.phases.checksums import chat_checksums, fix_output_settings
 from consolidation.phases.mapping import identifiers, table
 
@@ -32,10 +32,22 @@ NIL = uuid.UUID(int=0)
 # inside its k-th batch after the inserts, before the commit.
 CRASH_AFTER_BATCH_ENV = "CONSOLIDATION_CRASH_AFTER_BATCH"
 CRASH_IN_BATCH_ENV = "CONSOLIDATION_CRASH_IN_BATCH"
+CRASH_IN_FORWARD_ENV = "CONSOLIDATION_CRASH_IN_FORWARD"
+# The batch number forwarded rows are recorded under in the ledgers (keyset batches count from 1).
+FORWARD_BATCH = -1
 
 SELECT_FILES = {
     "messages": "merge/010_select_messages.sql",
     "voice_notes": "merge/011_select_voice_notes.sql",
+}
+# Which rows a batch reads: the next keyset range, or the rows whose changes were captured.
+KEYSET_FILES = {
+    "messages": "merge/015_keyset_messages.sql",
+    "voice_notes": "merge/017_keyset_voice_notes.sql",
+}
+CAPTURED_FILES = {
+    "messages": "merge/016_captured_messages.sql",
+    "voice_notes": "merge/018_captured_voice_notes.sql",
 }
 BATCH_FILES = (
     "merge/030_create_sessions.sql",
@@ -44,6 +56,23 @@ BATCH_FILES = (
     "merge/071_record_quarantine.sql",
     "merge/072_record_excluded.sql",
     "merge/073_drop_linked_candidates.sql",
+)
+# Forwarding captured changes: after 050_take and the classification of the rows' current state
+# (021), in this order (a row's old fate is cleared before its new one is recorded).
+FORWARD_FILES = (
+    "capture/064_checksum_through_storage.sql",
+    "merge/025_batch_counts.sql",
+    "capture/060_clear_provenance.sql",
+    "capture/062_clear_quarantine.sql",
+    "capture/063_clear_excluded.sql",
+    "merge/030_create_sessions.sql",
+    "capture/065_upsert_messages.sql",
+    "merge/070_record_provenance.sql",
+    "merge/071_record_quarantine.sql",
+    "merge/072_record_excluded.sql",
+    "merge/073_drop_linked_candidates.sql",
+    "capture/069_refresh_linked.sql",
+    "capture/080_mark_forwarded.sql",
 )
 # Once per run, after every batch: sequence the sessions merge wrote into and bring their
 # last_message_at up to date (a session spread over many batches is written once).
@@ -99,7 +128,11 @@ def statements(config: Config) -> list[Step]:
     # A batch is read and classified in one statement: the source rows are never copied into a
     # table of their own, only the classified batch is.
     steps += [
-        Step(PHASE, f"020_classify_{source}", classify_statement(config, render(path)))
+        Step(
+            PHASE,
+            f"020_classify_{source}",
+            classify_statement(config, render(path) + render(KEYSET_FILES[source])),
+        )
         for source, path in SELECT_FILES.items()
     ]
     steps += [
@@ -112,6 +145,17 @@ def statements(config: Config) -> list[Step]:
             "merge/090_next_pass.sql",
             *SEQUENCE_FILES,
         )
+    ]
+    steps += [
+        Step(
+            PHASE,
+            f"021_forward_{source}",
+            classify_statement(config, render(path) + render(CAPTURED_FILES[source])),
+        )
+        for source, path in SELECT_FILES.items()
+    ]
+    steps += [
+        Step(PHASE, _step_name(path), render(path)) for path in ("capture/050_take.sql", *FORWARD_FILES)
     ]
     return steps
 
@@ -193,6 +237,7 @@ class _Batches:
         self.texts = {step.name: step.sql for step in statements(config)}
         self.parameters = mapping_parameters(config)
         self.committed = 0
+        self.forwarded = 0
         self.retrying = contention_retrying(config.merge.max_retries)
 
     def _timeouts(self) -> None:
@@ -242,6 +287,35 @@ class _Batches:
         _crash_hook(CRASH_AFTER_BATCH_ENV, self.committed)
         assert last_id is not None
         return last_id[0], counts
+
+    def forward(self, source: str) -> Counter[str] | None:
+        """Forward the next captured changes of SOURCE in one transaction; None when none wait."""
+        for attempt in self.retrying:
+            with attempt:
+                return self._forward_once(source)
+        return None
+
+    def _forward_once(self, source: str) -> Counter[str] | None:
+        conn, texts = self.conn, self.texts
+        with conn.transaction():
+            self._timeouts()
+            taken = conn.execute(
+                texts["050_take"], {"source_table": source, "batch_size": self.batch_size}
+            ).rowcount
+            if not taken:
+                return None
+            conn.execute(texts[f"021_forward_{source}"], self.parameters)
+            counts: Counter[str] = Counter({f"{source}.forwarded": taken})
+            for relative in FORWARD_FILES:
+                cursor = conn.execute(texts[_step_name(relative)], {"batch": FORWARD_BATCH})
+                if relative.endswith("025_batch_counts.sql"):
+                    for fate, reason, rows in cursor.fetchall():
+                        counts[f"{source}.{fate}" + (f".{reason}" if reason else "")] += rows
+                elif relative.endswith("030_create_sessions.sql"):
+                    counts["sessions_created"] += max(cursor.rowcount, 0)
+            _crash_hook(CRASH_IN_FORWARD_ENV, self.forwarded + 1)
+        self.forwarded += 1
+        return counts
 
     def next_pass(self, source: str, position: Position) -> None:
         self.conn.execute(
@@ -299,6 +373,9 @@ def apply(
     with journal.recorded_phase(conn, run, PHASE, "apply", [step.sql for step in steps]) as record:
         if journal.baseline(conn, config, PHASE) is None:
             journal.record_baseline(conn, config, record, chat_checksums(conn, config, MERGED_TABLES))
+        # Capture first: a change made from here on is logged, so the backfill below and the
+        # forwarding after it between them see every row.
+        capture.install(conn, config)
         batches = _Batches(conn, config, batch_size or config.merge.batch_size)
         conn.execute(batches.texts["005_link_candidates"])
         positions = _positions(conn, config)
@@ -318,6 +395,8 @@ def apply(
                 result.batches += 1
                 if on_progress:
                     on_progress(source, sum(v for k, v in counts.items() if k != "sessions_created"))
+        forwarded = forward_all(batches, on_progress)
+        result.run_counts.update(forwarded)
         conn.execute("DROP TABLE IF EXISTS link_candidates")
         # Batch numbers count per source; what the final pass records is marked batch 0.
         result.sequenced_sessions = batches.sequence(0)
@@ -333,6 +412,32 @@ def apply(
     return result
 
 
+def forward_all(batches: _Batches, on_progress: ProgressCallback | None = None) -> Counter[str]:
+    """Forward every captured change that waits, source by source, until none is left."""
+    counts: Counter[str] = Counter()
+    for source in SOURCES:
+        while (done := batches.forward(source)) is not None:
+            counts.update(done)
+            if on_progress:
+                on_progress(source, 0)
+    return counts
+
+
+def forward(conn: psycopg.Connection, config: Config, *, batch_size: int | None = None) -> MergeResult:
+    """Forward the captured changes that wait and re-sequence: what cut-over runs once the legacy
+    tables are closed. CONN must be in autocommit mode."""
+    fix_output_settings(conn)
+    result = MergeResult()
+    batches = _Batches(conn, config, batch_size or config.merge.batch_size)
+    conn.execute(batches.texts["005_link_candidates"])
+    result.run_counts = forward_all(batches)
+    conn.execute("DROP TABLE IF EXISTS link_candidates")
+    result.sessions_created = result.run_counts.pop("sessions_created", 0)
+    result.sequenced_sessions = batches.sequence(0)
+    result.totals = totals(conn, config)
+    return result
+
+
 def totals(conn: psycopg.Connection, config: Config) -> dict[str, int]:
     """Every fate recorded so far, as "<source>.<fate>[.<reason>]" -> rows."""
     rows = conn.execute(sqlfiles.render("verify/010_fate_totals.sql", identifiers(config))).fetchall()
@@ -340,6 +445,7 @@ def totals(conn: psycopg.Connection, config: Config) -> dict[str, int]:
 
 
 ROLLBACK_FILES = (
+    "capture/030_drop_triggers.sql",
     "merge/200_rollback_messages.sql",
     "merge/210_rollback_restore_sessions.sql",
     "merge/220_rollback_delete_sessions.sql",
@@ -391,6 +497,8 @@ def rollback(conn: psycopg.Connection, config: Config, run: journal.Run) -> Roll
                 conn.execute(
                     "SELECT set_config('lock_timeout', %s, true)", [f"{config.merge.lock_timeout_ms}ms"]
                 )
+                # Capture off first: the log it fed goes with the rest of merge's bookkeeping.
+                conn.execute(by_name["rollback_030_drop_triggers"])
                 result.messages_deleted = conn.execute(by_name["rollback_200_rollback_messages"]).rowcount
                 result.sessions_restored = conn.execute(
                     by_name["rollback_210_rollback_restore_sessions"]

@@ -133,3 +133,18 @@ RETURNS uuid LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   FROM (SELECT substr(sha256(uuid_send(namespace) || convert_to(source_table, 'UTF8')
                              || uuid_send(source_id)), 1, 16) AS h) AS digest
 $$;
+
+-- Change capture: every insert, update or delete on a legacy source while capture is on, as the
+-- legacy tables' triggers logged it (sql/capture/). The forwarder re-reads each logged row's
+-- current state and gives it its fate again; forwarded_at marks what it has forwarded. Keyset
+-- batches skip every row named here, so a row is forwarded or backfilled, never both.
+CREATE TABLE IF NOT EXISTS :"tool.capture_log" (
+  id bigserial PRIMARY KEY,
+  source_table text NOT NULL,
+  source_id uuid NOT NULL,
+  operation text NOT NULL CHECK (operation IN ('INSERT', 'UPDATE', 'DELETE')),
+  captured_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  forwarded_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS capture_log_source_idx ON :"tool.capture_log" (source_table, source_id);
+CREATE INDEX IF NOT EXISTS capture_log_pending_idx ON :"tool.capture_log" (id) WHERE forwarded_at IS NULL;

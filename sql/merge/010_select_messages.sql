@@ -1,6 +1,5 @@
--- The next batch of `messages` in primary-key order after the high-water mark. In a sweep pass
--- (after the keyset pass reached the end) only rows without a fate yet: rows written behind the
--- mark while the merge ran.
+-- The columns merge reads from `messages`, shaped for the classification (020); which rows is
+-- decided by the WHERE clause that follows: 015 (keyset batches) or 016 (captured changes).
 SELECT 'messages'::text AS source_table,
        m.:"messages.id" AS source_id,
        m.:"messages.sender_id" AS sender_id,
@@ -17,13 +16,3 @@ SELECT 'messages'::text AS source_table,
        m.:"messages.created_at" AS created_at,
        md5(m::text) AS source_checksum
 FROM :"messages" AS m
-WHERE m.:"messages.id" >= %(low)s AND (m.:"messages.id" > %(low)s OR %(inclusive)s)
-  AND (NOT %(sweep)s OR (
-    NOT EXISTS (SELECT 1 FROM :"tool.provenance" AS p
-                WHERE p.source_table = 'messages' AND p.source_id = m.:"messages.id")
-    AND NOT EXISTS (SELECT 1 FROM :"tool.quarantine" AS q
-                    WHERE q.source_table = 'messages' AND q.source_id = m.:"messages.id")
-    AND NOT EXISTS (SELECT 1 FROM :"tool.excluded" AS e
-                    WHERE e.source_table = 'messages' AND e.source_id = m.:"messages.id")))
-ORDER BY m.:"messages.id"
-LIMIT %(batch_size)s

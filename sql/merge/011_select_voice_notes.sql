@@ -1,5 +1,5 @@
--- The next batch of `voice_notes` in primary-key order after the high-water mark (in a sweep
--- pass: only rows without a fate yet). A voice note has no text and no metadata of its own.
+-- The columns merge reads from `voice_notes` (a voice note has no text and no metadata of its
+-- own); which rows is decided by the WHERE clause that follows: 015 or 016.
 SELECT 'voice_notes'::text AS source_table,
        v.:"voice_notes.id" AS source_id,
        v.:"voice_notes.user_id" AS sender_id,
@@ -16,13 +16,3 @@ SELECT 'voice_notes'::text AS source_table,
        v.:"voice_notes.created_at" AS created_at,
        md5(v::text) AS source_checksum
 FROM :"voice_notes" AS v
-WHERE v.:"voice_notes.id" >= %(low)s AND (v.:"voice_notes.id" > %(low)s OR %(inclusive)s)
-  AND (NOT %(sweep)s OR (
-    NOT EXISTS (SELECT 1 FROM :"tool.provenance" AS p
-                WHERE p.source_table = 'voice_notes' AND p.source_id = v.:"voice_notes.id")
-    AND NOT EXISTS (SELECT 1 FROM :"tool.quarantine" AS q
-                    WHERE q.source_table = 'voice_notes' AND q.source_id = v.:"voice_notes.id")
-    AND NOT EXISTS (SELECT 1 FROM :"tool.excluded" AS e
-                    WHERE e.source_table = 'voice_notes' AND e.source_id = v.:"voice_notes.id")))
-ORDER BY v.:"voice_notes.id"
-LIMIT %(batch_size)s

@@ -1,0 +1,61 @@
+"""Change capture: triggers on the legacy sources log every change, for merge to forward."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from consolidation import sqlfiles
+from consolidation.config import Config
+from consolidation.db import contention_retrying
+from consolidation.phases.mapping import identifiers
+
+INSTALL_FILES = ("capture/010_functions.sql", "capture/020_triggers.sql")
+REMOVE_FILES = ("capture/030_drop_triggers.sql",)
+
+
+@dataclass(frozen=True)
+class CaptureState:
+    """Which legacy sources carry the capture trigger, and the logged changes not yet forwarded."""
+
+    messages: bool
+    voice_notes: bool
+    pending: int
+    logged: int
+
+    @property
+    def on(self) -> bool:
+        return self.messages and self.voice_notes
+
+
+def _run(conn: psycopg.Connection, config: Config, files: tuple[str, ...]) -> None:
+    # Creating or dropping a trigger takes a SHARE ROW EXCLUSIVE lock on the legacy table, which
+    # waits for the app's in-flight writes: bounded, and retried with backoff.
+    names = identifiers(config)
+    for attempt in contention_retrying(config.merge.max_retries):
+        with attempt, conn.transaction():
+            conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{config.merge.lock_timeout_ms}ms"])
+            for relative in files:
+                conn.execute(sqlfiles.render(relative, names))
+
+
+def install(conn: psycopg.Connection, config: Config) -> None:
+    """Turn capture on (idempotent): from the commit on, every change to a legacy source row is
+    logged by the writing transaction itself."""
+    _run(conn, config, INSTALL_FILES)
+
+
+def remove(conn: psycopg.Connection, config: Config) -> None:
+    """Turn capture off (idempotent); the log stays for what it has not forwarded yet."""
+    _run(conn, config, REMOVE_FILES)
+
+
+def state(conn: psycopg.Connection, config: Config) -> CaptureState:
+    names = identifiers(config)
+    row = conn.execute(
+        sqlfiles.render("capture/040_state.sql", names),
+        {"messages": sqlfiles.quote(names["messages"]), "voice_notes": sqlfiles.quote(names["voice_notes"])},
+    ).fetchone()
+    assert row is not None
+    return CaptureState(bool(row[0]), bool(row[1]), row[2], row[3])

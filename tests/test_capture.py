@@ -1,0 +1,103 @@
+"""Change capture and cut-over: an app write at any time after merge starts ends in chat_messages
+exactly once with its latest content; cut-over closes the legacy path and rollback re-opens it."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+
+from consolidation import journal
+from consolidation.config import Config
+from consolidation.phases import backup, capture, cutover, merge, verify
+from consolidation.pytest_plugin import LocalDatabase
+from consolidation.session_key import message_id
+
+CONFIG = Config()
+NEW_ID = uuid.UUID("0eeeeeee-0000-4000-8000-000000000001")
+
+
+def as_app(conn: psycopg.Connection, statement: str, params: list) -> None:
+    """Run STATEMENT as PostgREST runs an authenticated user's request."""
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE authenticated")
+        conn.execute(statement, params)
+
+
+def migrated(conn: psycopg.Connection, count: int) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID]]:
+    return conn.execute(
+        "SELECT m.id, m.booking_id, m.sender_id, p.chat_message_id FROM messages m "
+        "JOIN consolidation.provenance p ON p.source_table = 'messages' AND p.source_id = m.id "
+        "WHERE p.fate = 'migrated' AND m.booking_id IS NOT NULL ORDER BY m.id LIMIT %s",
+        [count],
+    ).fetchall()
+
+
+@pytest.fixture
+def merged(legacy_db: LocalDatabase) -> psycopg.Connection:
+    with legacy_db.connect() as conn:
+        run = journal.start_run(conn, CONFIG, "test")
+        backup.apply(conn, CONFIG, run)
+        merge.apply(conn, CONFIG, run)
+        yield conn
+
+
+def test_app_writes_after_the_backfill_are_forwarded_and_cut_over_closes_the_path(merged) -> None:
+    conn = merged
+    assert capture.state(conn, CONFIG).on
+    (edited, booking, sender, edited_chat), (deleted, _, _, deleted_chat) = migrated(conn, 2)
+    as_app(
+        conn,
+        "INSERT INTO messages (id, booking_id, sender_id, type, content, created_at) "
+        "VALUES (%s, %s, %s, 'text', 'written after the backfill', now())",
+        [NEW_ID, booking, sender],
+    )
+    as_app(conn, "UPDATE messages SET content = 'edited after the backfill' WHERE id = %s", [edited])
+    as_app(conn, "DELETE FROM messages WHERE id = %s", [deleted])
+    assert capture.state(conn, CONFIG).pending == 3
+    assert not verify.run(conn, CONFIG).clean  # not forwarded yet: the edit and the deletion show
+
+    done = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+    assert done.run_counts["messages.forwarded"] == 3
+    content = dict(conn.execute("SELECT id, content FROM chat_messages").fetchall())
+    assert content[message_id(CONFIG.session_rule.direct_namespace, "messages", NEW_ID)] == (
+        "written after the backfill"
+    )
+    assert content[edited_chat] == "edited after the backfill"
+    assert deleted_chat not in content
+    report = verify.run(conn, CONFIG)
+    assert report.clean, report.findings
+    again = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+    assert "messages.forwarded" not in again.run_counts
+
+    # One more write lands between the last forwarding and the cut-over: cut-over forwards it.
+    as_app(conn, "UPDATE messages SET content = 'last legacy edit' WHERE id = %s", [edited])
+    result = cutover.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+    assert result.forwarded["messages.forwarded"] == 1 and result.report.clean
+    assert conn.execute("SELECT content FROM chat_messages WHERE id = %s", [edited_chat]).fetchone()[0] == (
+        "last legacy edit"
+    )
+    state = capture.state(conn, CONFIG)
+    assert not state.messages and not state.voice_notes and state.pending == 0
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        as_app(conn, "UPDATE messages SET content = 'too late' WHERE id = %s", [edited])
+
+    cutover.rollback(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+    as_app(conn, "UPDATE messages SET content = 'legacy path open again' WHERE id = %s", [edited])
+    assert capture.state(conn, CONFIG).pending == 1
+
+
+def test_cut_over_before_merge_is_refused(legacy_db: LocalDatabase) -> None:
+    from consolidation.errors import PhaseOrderError
+
+    with legacy_db.connect() as conn, pytest.raises(PhaseOrderError, match="merge --apply"):
+        cutover.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+
+
+def test_merge_rollback_turns_capture_off_and_clears_its_log(merged) -> None:
+    conn = merged
+    as_app(conn, "UPDATE messages SET content = 'x' WHERE id = %s", [migrated(conn, 1)[0][0]])
+    merge.rollback(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+    state = capture.state(conn, CONFIG)
+    assert (state.on, state.logged) == (False, 0)
