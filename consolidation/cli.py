@@ -539,6 +539,131 @@ def lint_command(
     access_check.require_lint_clean(report)
 
 
+# --- constraints, drift (issue 6) ---------------------------------------------------------------
+
+constraints_app = typer.Typer(
+    help="Foreign keys, NOT NULL and indexes on chat_messages, without long locks.", no_args_is_help=True
+)
+app.add_typer(constraints_app, name="constraints")
+
+
+def _retry_line(event) -> None:  # noqa: ANN001 - consolidation.phases.constraints.LockRetry
+    console.print(
+        f"retry: {rich_escape(event.step)} (attempt {event.attempt}): {rich_escape(event.error)}",
+        highlight=False,
+    )
+
+
+@constraints_app.command("plan")
+def constraints_plan_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
+    """Show each constraint's state, the rows that would violate it, and the SQL apply would run."""
+    from consolidation.phases import constraints
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        planned = constraints.plan(conn, config)
+    table = Table("requirement", "state", "violating rows", "sample", "steps", title="constraints")
+    for row in constraints.summary(planned):
+        table.add_row(*(rich_escape(str(value)) for value in row.values()))
+    out.print(table)
+    for note in planned.notes:
+        out.print(f"note: {rich_escape(note)}")
+    _preview(planned.steps, "constraints apply would run")
+
+
+@constraints_app.command("apply")
+def constraints_apply_command(
+    force_order: ForceOrderOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
+) -> None:
+    """Add what is missing, every lock bounded and retried; refuses (exit 1) while rows violate."""
+    from consolidation import journal
+    from consolidation.phases import constraints
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        run = journal.start_run(conn, config, "constraints apply")
+        done = constraints.apply(conn, config, run, force_order=force_order, on_retry=_retry_line)
+    _summary("constraints apply", {"journal record": done.record_id, "steps run": len(done.steps),
+                                   "lock retries": len(done.retries)})
+
+
+@constraints_app.command("verify")
+def constraints_verify_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
+    """Check every foreign key, NOT NULL and index is in force and valid (exit 1 if not)."""
+    from consolidation.errors import FindingsError
+    from consolidation.phases import constraints
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        missing = constraints.verify(conn, config)
+    for finding in missing:
+        out.print(f"not in force: {rich_escape(finding)}")
+    if missing:
+        raise FindingsError(f"{len(missing)} not in force", hint="run `consolidate constraints apply`")
+    _summary("constraints verify", {"in force": len(constraints.requirements(config))})
+
+
+@constraints_app.command("rollback")
+def constraints_rollback_command(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the statements.")] = False,
+    force_order: ForceOrderOption = False,
+    config_path: ConfigOption = None,
+    database_url: UrlOption = None,
+) -> None:
+    """Remove exactly what apply added and prove the pre-phase state is back."""
+    from consolidation import journal
+    from consolidation.phases import constraints
+
+    config, conn = _open(config_path, database_url)
+    with conn:
+        if dry_run:
+            _preview(constraints.rollback_plan(conn, config), "constraints rollback would run")
+            return
+        run = journal.start_run(conn, config, "constraints rollback")
+        steps = constraints.rollback(conn, config, run, force_order=force_order, on_retry=_retry_line)
+    _summary("constraints rollback (pre-phase state restored)", {"steps run": len(steps)})
+
+
+@app.command("drift")
+def drift_command(
+    source: Annotated[str, typer.Option("--source", help="URL of the database to align with.")],
+    target: Annotated[str, typer.Option("--target", help="URL of the database to compare (and align).")],
+    schemas: Annotated[
+        list[str] | None, typer.Option("--schema", help="Compare this schema (repeatable; default: chat's).")
+    ] = None,
+    allow_drops: Annotated[
+        bool, typer.Option("--allow-drops", help="Also drop or revoke what only the target has.")
+    ] = False,
+    apply: Annotated[bool, typer.Option("--apply", help="Run the aligning SQL on the target.")] = False,
+    sql_out: Annotated[Path | None, typer.Option("--out", help="Also write the aligning SQL here.")] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Compare the chat schema of two databases; print the differences and the SQL aligning the target."""
+    from rich.syntax import Syntax
+
+    from consolidation import db, drift, journal
+    from consolidation.config import load_config
+
+    config = load_config(config_path)
+    scope = drift.scope(config, schemas)
+    with db.connection(source, autocommit=True) as left, db.connection(target, autocommit=True) as right:
+        report = drift.compare_databases(left, right, scope)
+        if apply:
+            run = journal.start_run(right, config, "drift --apply")
+            drift.align(right, config, run, report, allow_drops=allow_drops, on_retry=_retry_line)
+            report = drift.compare_databases(left, right, scope)
+    table = Table("kind", "object", "change", "detail", "needs", title=f"drift: {len(report)} differences")
+    for found in report.differences:
+        table.add_row(*(rich_escape(part) for part in (found.kind, found.name, found.change, found.detail,
+                                                        "--allow-drops" if found.drop else "")))
+    out.print(table)
+    script = report.script(allow_drops=allow_drops, lock_timeout_ms=config.constraints.lock_timeout_ms)
+    out.print(Syntax(script, "sql", word_wrap=True))
+    if sql_out:
+        sql_out.write_text(script, encoding="utf-8")
+    drift.require_aligned(report)
+
+
 # --- cutover: close the legacy path (issue 7) -----------------------------------------------------
 
 cutover_app = typer.Typer(help="Cut-over: close the legacy tables, forward the last changes, verify.",

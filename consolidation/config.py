@@ -166,6 +166,18 @@ class Policies(Strict):
     helper_schema: Identifier = "chat_private"
 
 
+class Constraints(Strict):
+    # auth.users by default: merge accepts a sender found in profiles or auth.users, and every
+    # profile is an auth user, so only auth.users never rejects a row merge migrated.
+    sender_references: Literal["profiles", "auth.users"] = "auth.users"
+    lock_timeout_ms: int = Field(500, gt=0)
+    # 0 = no limit: validation and concurrent index builds scan the table without blocking writes.
+    statement_timeout_ms: int = Field(0, ge=0)
+    max_retries: int = Field(8, ge=0)
+    # Violating rows the plan shows per constraint (the count is always exact).
+    violation_sample: int = Field(10, ge=0, le=1000)
+
+
 class Journal(Strict):
     schema_: Identifier = Field("consolidation", alias="schema")
 
@@ -194,6 +206,7 @@ class Config(Strict):
     merge: Merge = Merge()
     storage: Storage = Storage()
     policies: Policies = Policies()
+    constraints: Constraints = Constraints()
     journal: Journal = Journal()
     database: Database = Database()
 
