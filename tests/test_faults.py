@@ -1,0 +1,87 @@
+"""Faults: each phase SIGKILLed at seeded random points and re-run ends exactly as an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from consolidation import faults
+from consolidation.pytest_plugin import LocalCluster, LocalDatabase
+
+TRIALS = 2
+SEED = 1
+
+
+@dataclass(frozen=True)
+class Expectation:
+    phase: str
+    # Long enough on the small dataset that a seeded kill must land inside it.
+    lands_mid_phase: bool
+    # A known defect the trials can hit, until it is fixed (the trial then passes: XPASS).
+    known_defect: str = ""
+
+
+EXPECTATIONS = [
+    Expectation("backup", lands_mid_phase=False),
+    Expectation("merge", lands_mid_phase=True),
+    Expectation(
+        "storage",
+        lands_mid_phase=True,
+        known_defect="local store: a copy killed between writing the file and committing its object row "
+        "leaves the file behind (file store: files no object row names)",
+    ),
+    Expectation(
+        "policies",
+        lands_mid_phase=False,
+        known_defect="policies apply: killed after its transaction commits, before its journal record "
+        "holds the snapshot, the re-run snapshots the installed policies, so rollback would restore those",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def reports(local_cluster: LocalCluster, legacy_template: LocalDatabase) -> dict[str, faults.PhaseReport]:
+    done = faults.run_trials(
+        faults.default_phases(batch_size=25), local_cluster, legacy_template,
+        trials=TRIALS, seed=SEED, prefix=f"faults_{os.getpid()}",
+    )
+    return {report.phase.name: report for report in done}
+
+
+@pytest.mark.parametrize("expected", EXPECTATIONS, ids=[e.phase for e in EXPECTATIONS])
+def test_killed_phase_resumes_to_the_uninterrupted_state(
+    reports: dict[str, faults.PhaseReport], expected: Expectation, request: pytest.FixtureRequest
+) -> None:
+    report = reports[expected.phase]
+    assert len(report.trials) == TRIALS
+    if expected.lands_mid_phase:
+        assert report.mid_phase >= 1, [trial.landed for trial in report.trials]
+    if expected.known_defect:
+        request.applymarker(pytest.mark.xfail(reason=expected.known_defect, strict=False))
+    failures = [trial for trial in report.trials if trial.mismatch]
+    assert failures == [], failures
+    assert (report.duplicates, report.lost) == (0, 0)
+
+
+def test_fingerprint_counts_lost_and_extra_rows_and_ignores_write_stamps(legacy_db: LocalDatabase) -> None:
+    before = faults.fingerprint(legacy_db)
+    assert faults.compare(before, faults.fingerprint(legacy_db)) == []
+    with legacy_db.connect() as conn:
+        conn.execute("UPDATE storage.objects SET last_accessed_at = now() + interval '1 day'")
+        assert faults.compare(before, faults.fingerprint(legacy_db)) == [], "a write stamp is not the work"
+        conn.execute("DELETE FROM public.messages WHERE id = (SELECT id FROM public.messages LIMIT 1)")
+        conn.execute(
+            "INSERT INTO public.chat_sessions SELECT (jsonb_populate_record(NULL::public.chat_sessions, "
+            "to_jsonb(s) || jsonb_build_object('id', gen_random_uuid()))).* "
+            "FROM public.chat_sessions AS s LIMIT 1"
+        )
+    stray = legacy_db.store_root / "stub" / "stub" / "chat-files" / "a" / "b" / "version"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"left behind")
+    assert faults.compare(before, faults.fingerprint(legacy_db)) == [
+        faults.Difference("file store: files no object row names", lost=0, extra=1),
+        faults.Difference("public.chat_sessions", lost=0, extra=1),
+        faults.Difference("public.messages", lost=1, extra=0),
+    ]
