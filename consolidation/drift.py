@@ -72,6 +72,9 @@ TRIGGER_STATE = {
     "A": "ENABLE ALWAYS TRIGGER",
 }
 _NOT_VALID = re.compile(r"\s+NOT VALID$")
+# A primary key or unique constraint on plain columns: built as a unique index concurrently first.
+_UNIQUE = re.compile(r"^(PRIMARY KEY|UNIQUE)( NULLS NOT DISTINCT)? (\([^()]*\))$")
+DROP_REASON = "-- Only the target has it: aligning takes it away (allowed by --allow-drops)."
 _CREATE_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX ")
 
 
@@ -129,6 +132,7 @@ class DriftReport:
             f"-- Aligns the target with the source: {len(self)} differences.",
             "-- CONCURRENTLY statements run on their own; the others in a transaction each.",
             sql.SQL("SET lock_timeout = {};").format(sql.Literal(f"{lock_timeout_ms}ms")).as_string(None),
+            "SET statement_timeout = 0;",
         ]
         for found in self.differences:
             withheld = found.drop and not allow_drops
@@ -139,10 +143,15 @@ class DriftReport:
             )
             for step in found.steps:
                 text = step.sql.strip()
-                if step.transactional and text.count(";") > 1:
+                if step.transactional:
                     text = f"BEGIN;\n{text}\nCOMMIT;"
                 lines.extend(f"-- {line}" if withheld else line for line in text.splitlines())
         return "\n".join(lines) + "\n"
+
+
+def _dropping(rule: str, statement: str, reason: str = DROP_REASON) -> str:
+    """STATEMENT with the squawk exception it needs, and why it is there."""
+    return f"{reason}\n-- squawk-ignore {rule}\n{statement}"
 
 
 def _ident(*parts: str) -> sql.Identifier:
@@ -259,6 +268,8 @@ class _Comparison:
             return True
         if kind == "column" and key[1:3] in self.new_tables:
             return True
+        if kind == "constraint" and key[1:3] in self.new_tables:
+            return self.source[key]["type"] != "f"
         if kind == "grant" and key[1] == "table":
             return key[2:4] in self.gone_tables | self.new_tables
         if kind == "grant" and key[1] == "function":
@@ -310,7 +321,13 @@ class _Comparison:
                 key,
                 "extra",
                 "only in the target",
-                [AlignStep(_text(sql.SQL("DROP SCHEMA {};").format(schema)))],
+                [
+                    AlignStep(
+                        _dropping(
+                            "ban-drop-schema", _text(sql.SQL("DROP SCHEMA IF EXISTS {};").format(schema))
+                        )
+                    )
+                ],
                 drop=True,
             )
         ]
@@ -324,7 +341,13 @@ class _Comparison:
                     key,
                     "extra",
                     "only in the target",
-                    [AlignStep(_text(sql.SQL("DROP TABLE {};").format(target)))],
+                    [
+                        AlignStep(
+                            _dropping(
+                                "ban-drop-table", _text(sql.SQL("DROP TABLE IF EXISTS {};").format(target))
+                            )
+                        )
+                    ],
                     drop=True,
                 )
             ]
@@ -340,7 +363,15 @@ class _Comparison:
             for k, v in self.source.items()
             if k[0] == "column" and k[1:3] == key[1:]
         ]
-        create = sql.SQL("CREATE TABLE {} (\n  {}\n);").format(target, sql.SQL(",\n  ").join(columns))
+        # Its keys and checks come with it (an empty table needs no NOT VALID); foreign keys follow.
+        columns += [
+            sql.SQL("CONSTRAINT {} {}").format(_ident(k[3]), sql.SQL(v["definition"]))
+            for k, v in self.source.items()
+            if k[0] == "constraint" and k[1:3] == key[1:] and v["type"] != "f"
+        ]
+        create = sql.SQL("CREATE TABLE IF NOT EXISTS {} (\n  {}\n);").format(
+            target, sql.SQL(",\n  ").join(columns)
+        )
         statements = [_text(create), *self._reset_grants("table", key[1:], target)]
         return [
             self._difference(
@@ -415,7 +446,11 @@ class _Comparison:
         if before is None:
             return [
                 self._difference(
-                    key, "extra", "only in the target", [AlignStep(alter("DROP COLUMN {};", name))], drop=True
+                    key,
+                    "extra",
+                    "only in the target",
+                    [AlignStep(_dropping("ban-drop-column", alter("DROP COLUMN IF EXISTS {};", name)))],
+                    drop=True,
                 )
             ]
         if after is None:
@@ -446,12 +481,16 @@ class _Comparison:
                     f"type {after['type']} → {before['type']} (rewrites the table under a lock)",
                     [
                         AlignStep(
-                            alter(
-                                "ALTER COLUMN {} TYPE {} USING {}::{};",
-                                name,
-                                sql.SQL(before["type"]),
-                                name,
-                                sql.SQL(before["type"]),
+                            _dropping(
+                                "changing-column-type",
+                                alter(
+                                    "ALTER COLUMN {} TYPE {} USING {}::{};",
+                                    name,
+                                    sql.SQL(before["type"]),
+                                    name,
+                                    sql.SQL(before["type"]),
+                                ),
+                                "-- The source's type: this rewrites the table under an exclusive lock.",
                             )
                         )
                     ],
@@ -462,7 +501,7 @@ class _Comparison:
             step = (
                 alter("ALTER COLUMN {} SET DEFAULT {};", name, sql.SQL(before["default"]))
                 if before["default"] is not None
-                else alter("ALTER COLUMN {} DROP DEFAULT;", name)
+                else _dropping("ban-drop-default", alter("ALTER COLUMN {} DROP DEFAULT;", name))
             )
             out.append(
                 self._difference(
@@ -478,7 +517,9 @@ class _Comparison:
             if before["not_null"]:
                 steps = _not_null_steps(schema, table, column)
             else:
-                steps = [AlignStep(alter("ALTER COLUMN {} DROP NOT NULL;", name))]
+                steps = [
+                    AlignStep(_dropping("ban-drop-not-null", alter("ALTER COLUMN {} DROP NOT NULL;", name)))
+                ]
             out.append(
                 self._difference(
                     key,
@@ -494,44 +535,74 @@ class _Comparison:
     def _constraint(self, key: Key, before: dict | None, after: dict | None) -> list[Difference]:
         _, schema, table, name = key
         target, constraint = _ident(schema, table), _ident(name)
-        drop = sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};").format(target, constraint)
+        drop = _text(sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};").format(target, constraint))
         if before is None:
             return [
                 self._difference(
                     key,
                     "extra",
                     after["definition"],
-                    [AlignStep(_text(drop))],
+                    [AlignStep(_dropping("ban-drop-constraint", drop))],
                     drop=True,
                     sub=-CONSTRAINT_ORDER[after["type"]],
                 )
             ]
-        checked_later = before["type"] in ("f", "c")
-        add = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}{};").format(
-            target, constraint, sql.SQL(before["definition"]), sql.SQL(" NOT VALID" if checked_later else "")
-        )
+        sub = CONSTRAINT_ORDER[before["type"]]
+        adding = self._add_constraint(schema, table, name, before)
+        if after is None:
+            return [self._difference(key, "missing", before["definition"], adding, sub=sub)]
         validate = AlignStep(
             _text(sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {};").format(target, constraint))
         )
-        validated = [validate] if checked_later and before["validated"] else []
-        sub = CONSTRAINT_ORDER[before["type"]]
-        if after is None:
-            return [
-                self._difference(
-                    key, "missing", before["definition"], [AlignStep(_text(add)), *validated], sub=sub
-                )
-            ]
         if before["definition"] == after["definition"] and before["type"] == after["type"]:
             if after["validated"] or not before["validated"]:
                 return []
             return [self._difference(key, "changed", "not validated in the target", [validate], sub=sub)]
+        replaced = _dropping("ban-drop-constraint", drop, "-- Replaced by the source's definition.")
         return [
             self._difference(
                 key,
                 "changed",
                 f"{after['definition']} → {before['definition']}",
-                [AlignStep(_text(drop) + "\n" + _text(add)), *validated],
+                [AlignStep(replaced), *adding],
                 sub=sub,
+            )
+        ]
+
+    @staticmethod
+    def _add_constraint(schema: str, table: str, name: str, before: dict[str, Any]) -> list[AlignStep]:
+        """Without a long lock where PostgreSQL allows it: a foreign key or check NOT VALID, then
+        validated; a primary key or unique constraint over a unique index built concurrently."""
+        target, constraint = _ident(schema, table), _ident(name)
+        if before["type"] in ("f", "c"):
+            add = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {} NOT VALID;").format(
+                target, constraint, sql.SQL(before["definition"])
+            )
+            validate = sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {};").format(target, constraint)
+            return [AlignStep(_text(add)), *([AlignStep(_text(validate))] if before["validated"] else [])]
+        unique = _UNIQUE.match(before["definition"])
+        if unique:
+            kind, nulls, columns = unique.groups()
+            index = sql.SQL("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} {}{};").format(
+                constraint, target, sql.SQL(columns), sql.SQL(nulls or "")
+            )
+            attach = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {} USING INDEX {};").format(
+                target, constraint, sql.SQL(kind), constraint
+            )
+            return [
+                AlignStep(_text(index), transactional=False, index=(schema, name)),
+                AlignStep(_text(attach)),
+            ]
+        plain = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {};").format(
+            target, constraint, sql.SQL(before["definition"])
+        )
+        return [
+            AlignStep(
+                _dropping(
+                    "constraint-missing-not-valid",
+                    _text(plain),
+                    "-- No NOT VALID or USING INDEX form for this kind: its scan holds the lock.",
+                )
             )
         ]
 
@@ -567,13 +638,20 @@ class _Comparison:
         if before is None:
             return [
                 self._difference(
-                    key, "extra", f"returns {after['result']}", [AlignStep(drop)], drop=True, name=shown
+                    key,
+                    "extra",
+                    f"returns {after['result']}",
+                    [AlignStep(_dropping("ban-drop-function", drop))],
+                    drop=True,
+                    name=shown,
                 )
             ]
         create = before["definition"].rstrip() + ";"
         new_routine = sql.SQL("{}({})").format(_ident(schema, name), sql.SQL(before["arguments"]))
         if after is None or self._needs_drop(before, after):
-            statements = [drop] if after is not None else []
+            # CREATE OR REPLACE cannot change the result, kind or argument names: drop, then create.
+            replaced = "-- Replaced by the source's version, in the same transaction."
+            statements = [_dropping("ban-drop-function", drop, replaced)] if after is not None else []
             statements += [create, *self._reset_grants("function", key[1:], new_routine)]
             detail = f"returns {before['result']}, body sha256 {before['body_sha256'][:12]}"
             if after is not None:

@@ -203,6 +203,8 @@ CREATE TRIGGER chat_participants_touch BEFORE UPDATE ON public.chat_participants
 DROP POLICY "chat_messages_access" ON public.chat_messages;
 CREATE POLICY "chat_messages_access" ON public.chat_messages FOR SELECT TO authenticated USING (true);
 REVOKE TRUNCATE ON public.chat_sessions FROM authenticated;
+ALTER TABLE public.chat_participants ADD CONSTRAINT chat_participants_chat_user_key UNIQUE (chat_id, user_id);
+ALTER TABLE public.chat_participants ALTER COLUMN last_read_at TYPE timestamptz(0);
 """
 
 

@@ -615,6 +615,23 @@ def _baseline(conn: psycopg.Connection, config: Config) -> dict[str, Found]:
     return {key: Found(**value) for key, value in recorded.items()}
 
 
+def rollback_index_sql(r: Requirement) -> str:
+    return _render("constraints/200_drop_index.sql", r)
+
+
+def rollback_constraint_sql(r: Requirement) -> str:
+    return _render("constraints/210_drop_constraint.sql", r)
+
+
+def rollback_not_null_sql(r: Requirement) -> str:
+    return _render("constraints/220_drop_not_null.sql", r)
+
+
+def drop_before_add_sql(r: Requirement) -> str:
+    """For migration files only: drop the constraint R adds if a previous run left it."""
+    return _render("constraints/105_drop_before_add.sql", r)
+
+
 def rollback_steps(config: Config, before: dict[str, Found], now: dict[str, Found]) -> list[ConstraintStep]:
     """The statements that take the catalog from NOW back to BEFORE: only what the phase added.
 
@@ -635,12 +652,12 @@ def rollback_steps(config: Config, before: dict[str, Found], now: dict[str, Foun
 
         if r.kind == "not_null":
             if was.state != "valid" and is_.state == "valid":
-                step("drop not null", _render("constraints/220_drop_not_null.sql", r))
+                step("drop not null", rollback_not_null_sql(r))
             if is_.state.startswith("check") and not was.state.startswith("check"):
-                step("drop helper check", _render("constraints/210_drop_constraint.sql", r))
+                step("drop helper check", rollback_constraint_sql(r))
         elif r.kind == "foreign_key":
             if was.state == "absent" and is_.state != "absent" and is_.name == r.name:
-                step("drop foreign key", _render("constraints/210_drop_constraint.sql", r))
+                step("drop foreign key", rollback_constraint_sql(r))
             elif was.state == "not_valid" and is_.state == "valid" and was.name and was.definition:
                 step(
                     "restore not valid",
@@ -654,7 +671,7 @@ def rollback_steps(config: Config, before: dict[str, Found], now: dict[str, Foun
                     .as_string(None),
                 )
         elif was.state == "absent" and is_.state != "absent" and is_.name == r.name:
-            step("drop index", _render("constraints/200_drop_index.sql", r), transactional=False)
+            step("drop index", rollback_index_sql(r), transactional=False)
     return out
 
 
