@@ -172,22 +172,32 @@ def plan_command(
         Path | None, typer.Option("--out", help="Write each statement as a .sql file here.")
     ] = None,
     show_sql: Annotated[bool, typer.Option("--sql/--no-sql", help="Print every statement.")] = True,
+    out_format: Annotated[
+        str, typer.Option("--format", help="sql: a file per statement; supabase: Supabase CLI migrations.")
+    ] = "sql",
     config_path: ConfigOption = None,
     database_url: UrlOption = None,
 ) -> None:
     """Show what every phase would do here: counts and the exact SQL. Writes nothing to the database."""
+    from consolidation import migration_files
+    from consolidation.errors import UsageError
     from consolidation.phases import plan
 
+    if out_format not in ("sql", "supabase"):
+        raise UsageError(f"unknown --format {out_format!r}", hint="choose sql or supabase")
     config, conn = _open(config_path, database_url)
     with conn:
         built = plan.build(conn, config)
+        if out_dir and out_format == "supabase":
+            written = migration_files.write(conn, config, out_dir, review=built)
+            out.print(f"wrote {len(written)} files under {out_dir / 'supabase'}")
     for phase, counts in built.counts.items():
         _summary(f"{phase}: would touch", counts)
     for note in built.notes:
         out.print(f"note: {rich_escape(note)}")
     if show_sql:
         _preview(built.steps, "statements, in run order")
-    if out_dir:
+    if out_dir and out_format == "sql":
         written = built.write(out_dir)
         out.print(f"wrote {len(written)} files to {out_dir}")
 
