@@ -11,7 +11,7 @@ import psycopg
 
 from consolidation import db, journal
 from consolidation.config import Config
-from consolidation.phases import backup, merge, plan, storage, verify
+from consolidation.phases import backup, constraints, merge, plan, storage, verify
 from consolidation.stack import Stack
 
 
@@ -48,6 +48,13 @@ def _verify(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[
     return {"clean": report.clean, **{f"{k} findings": v for k, v in report.counts.items()}}
 
 
+def _constraints(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
+    done = constraints.apply(conn, config, run)
+    missing = constraints.verify(conn, config)
+    return {"steps run": len(done.steps), "lock retries": len(done.retries), "not in force": len(missing),
+            "clean": not missing}
+
+
 def steps(stack: Stack) -> list[DemoStep]:
     """The demo's phases in order; later phases (constraints, cut-over) append here."""
 
@@ -68,6 +75,7 @@ def steps(stack: Stack) -> list[DemoStep]:
         DemoStep("verify", _verify),
         DemoStep("storage", _storage),
         DemoStep("verify after storage", _verify),
+        DemoStep("constraints", _constraints),
         DemoStep("lint, probe, policies, probe", _policies),
     ]
 
