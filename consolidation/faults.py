@@ -1,21 +1,27 @@
 """Fault trials: SIGKILL a phase at seeded random points, re-run it, and compare with an uninterrupted run.
 
 Each phase runs as an operator runs it, through the `consolidate` command, on clones of one
-database (data and file store): once uninterrupted (the reference), then once per trial killed
-after a delay drawn from a seeded RNG within the reference's measured phase duration (counted
-from the moment the phase's journal record appears), then re-run to completion. A trial passes
-when the re-run and the phase's checks exit 0 and the database's fingerprint equals the
-reference's: row for row, nothing lost, nothing extra.
+database (data and file store). It runs twice uninterrupted (the reference, and a control that
+must match it), then once per trial killed after a delay the seeded RNG draws within the
+quicker run's phase duration, counted from the moment the phase's journal record appears. A
+trial killed before its phase completed is re-run to completion (one the kill did not
+interrupt is not: re-running a completed backup takes a second backup by design). A trial
+passes when the re-run and the phase's checks exit 0 and the fingerprint equals the
+reference's: per surface (table, object rows, file store, catalog), the same multiset of row
+digests. Rows the reference has and the trial lacks are lost; rows beyond the reference's are
+duplicates (a file in the store that no object row names counts there too).
 
 The fingerprint leaves out only what legitimately differs between two runs of the same work:
 the run log (tool tables `runs`, `phase_records`: a killed run adds a run and leaves its record
-'running'); in the tool's other tables and the backups' manifest, the columns the database
-stamps at write time (a default of now(), clock_timestamp(), transaction_timestamp(),
-statement_timestamp(), nextval() or gen_random_uuid()) and the run's own numbering (`batch`,
-`batches`, `run_id`, `record_id`); backup schemas' names (their tables are compared by table
-name, all backups pooled); storage object rows' `id`, `version`, time columns and
-`metadata.lastModified`; the version folder of a file in the store. Everything else, every
-column of the application's tables included, must be equal.
+'running'); in the tool's other tables, the backups and storage.buckets, the columns filled in
+at write time (a default of now(), clock_timestamp(), transaction_timestamp(),
+statement_timestamp(), CURRENT_TIMESTAMP, nextval() or gen_random_uuid()) and the run's own
+numbering (`batch`, `batches`, `pass`, `run_id`, `record_id`); backup schemas' names (backup
+tables are compared by table name, all backups pooled); storage object rows' `id`, `version`,
+time columns and `metadata.lastModified`; the version folder of a file in the store. Every
+column of the application's tables is compared, and so are policies, RLS flags, privileges,
+functions, indexes (validity included) and triggers, and the snapshot `policies rollback`
+would restore.
 """
 
 from __future__ import annotations
@@ -113,6 +119,11 @@ class Difference:
     lost: int
     extra: int
 
+    @property
+    def of_rows(self) -> bool:
+        """Whether it counts rows of data (tables, objects, files), not catalog or journal entries."""
+        return not self.surface.startswith(("catalog: ", "journal: "))
+
 
 @dataclass
 class Trial:
@@ -128,17 +139,21 @@ class Trial:
 
     @property
     def lost(self) -> int:
-        return sum(d.lost for d in self.differences)
+        return sum(d.lost for d in self.differences if d.of_rows)
 
     @property
     def duplicates(self) -> int:
-        return sum(d.extra for d in self.differences)
+        return sum(d.extra for d in self.differences if d.of_rows)
 
 
 @dataclass
 class PhaseReport:
+    """The trials of one phase, and the control: a second uninterrupted run, which must match the
+    first (else the product is not deterministic there, or the fingerprint keeps a write stamp)."""
+
     phase: Phase
     reference_seconds: float
+    control_differences: list[Difference] = field(default_factory=list)
     trials: list[Trial] = field(default_factory=list)
 
     @property
@@ -159,7 +174,7 @@ class PhaseReport:
 
     @property
     def clean(self) -> bool:
-        return not (self.mismatches or self.duplicates or self.lost)
+        return not (self.control_differences or self.mismatches or self.duplicates or self.lost)
 
 
 # --- running the command ---------------------------------------------------------------------------
@@ -358,10 +373,15 @@ def run_trials(
     seed: int,
     prefix: str = "faults",
     config: Config | None = None,
+    check_trials: bool = True,
     on_trial: Callable[[Phase, Trial], None] | None = None,
 ) -> list[PhaseReport]:
     """Try each phase TRIALS times on clones of the state the phases before it leave, starting
-    from SEEDED; the same SEED draws the same kill delays (the machine's timing does the rest)."""
+    from SEEDED; the same SEED draws the same kill delays (the machine's timing does the rest).
+
+    The phase's checks must pass on the reference; with CHECK_TRIALS they run after every trial
+    too (a trial fingerprinted equal to the reference passes them anyway: a quicker short form).
+    """
     config = config or Config()
     reports = []
     base = cluster.create(f"{prefix}_base", template=seeded)
@@ -369,7 +389,9 @@ def run_trials(
         for number, phase in enumerate(phases):
             reference = cluster.create(f"{prefix}_{number}_reference", template=base)
             try:
-                reports.append(_phase_trials(cluster, base, reference, phase, trials, seed, config, on_trial))
+                reports.append(_phase_trials(
+                    cluster, base, reference, phase, trials, seed, config, check_trials, on_trial
+                ))
             except BaseException:
                 cluster.drop(reference)
                 raise
@@ -383,15 +405,25 @@ def run_trials(
 
 def _phase_trials(
     cluster: Cluster, base: Database, reference: Database, phase: Phase, trials: int, seed: int,
-    config: Config, on_trial: Callable[[Phase, Trial], None] | None,
+    config: Config, check_trials: bool, on_trial: Callable[[Phase, Trial], None] | None,
 ) -> PhaseReport:
     _require(consolidate(reference, phase.command), phase.label)
-    report = PhaseReport(phase, phase_seconds(reference, config, phase))
+    for check in phase.checks:
+        _require(consolidate(reference, check), " ".join(check))
     expected = fingerprint(reference, config)
+    control = cluster.create(f"{getattr(reference, 'name', 'faults')}_control", template=base)
+    try:
+        _require(consolidate(control, phase.command), phase.label)
+        # Kills are drawn within the quicker of the two runs, so most land before the end.
+        seconds = min(phase_seconds(reference, config, phase), phase_seconds(control, config, phase))
+        report = PhaseReport(phase, seconds, compare(expected, fingerprint(control, config)))
+    finally:
+        cluster.drop(control)
     rng = random.Random(f"{seed}/{phase.label}")
     for attempt in range(trials):
         name = f"{getattr(reference, 'name', 'faults')}_trial_{attempt}"
-        trial = _trial(cluster, base, phase, expected, rng.uniform(0, report.reference_seconds), name, config)
+        delay = rng.uniform(0, report.reference_seconds)
+        trial = _trial(cluster, base, phase, expected, delay, name, config, check_trials)
         report.trials.append(trial)
         if on_trial:
             on_trial(phase, trial)
@@ -400,7 +432,7 @@ def _phase_trials(
 
 def _trial(
     cluster: Cluster, base: Database, phase: Phase, expected: Fingerprint, delay: float, name: str,
-    config: Config,
+    config: Config, check: bool,
 ) -> Trial:
     database = cluster.create(name, template=base)
     try:
@@ -408,7 +440,8 @@ def _trial(
         # A run the kill did not interrupt is complete: running it again would be a new request
         # (a second backup), not recovery.
         rerun = consolidate(database, phase.command).returncode if landed in (MID_PHASE, BEFORE) else 0
-        failed = [" ".join(check) for check in phase.checks if consolidate(database, check).returncode != 0]
+        checks = phase.checks if check else ()
+        failed = [" ".join(command) for command in checks if consolidate(database, command).returncode != 0]
         return Trial(
             delay=delay,
             landed=landed,
