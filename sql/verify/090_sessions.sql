@@ -1,5 +1,14 @@
 -- Sessions merge created follow the session rule (a booking's id and pair, or the pair's key),
 -- and every session merge wrote into ends no earlier than the newest message merge put in it.
+WITH newest AS (
+  -- The newest migrated message per session, in one pass (chat_messages need not be indexed
+  -- by session).
+  SELECT c.:"chat_messages.session_id" AS session_id, max(c.:"chat_messages.created_at") AS at
+  FROM :"tool.provenance" AS p
+  JOIN :"chat_messages" AS c ON c.:"chat_messages.id" = p.chat_message_id
+  WHERE p.fate = 'migrated'
+  GROUP BY c.:"chat_messages.session_id"
+)
 SELECT 'chat_sessions', sc.session_id::text,
        CASE
          WHEN s.:"chat_sessions.id" IS NULL THEN 'session merge created is missing'
@@ -16,10 +25,7 @@ SELECT 'chat_sessions', sc.session_id::text,
 FROM :"tool.session_changes" AS sc
 LEFT JOIN :"chat_sessions" AS s ON s.:"chat_sessions.id" = sc.session_id
 LEFT JOIN :"bookings" AS b ON b.:"bookings.id" = s.:"chat_sessions.booking_id"
-LEFT JOIN LATERAL (SELECT max(c.:"chat_messages.created_at") AS at
-                   FROM :"tool.provenance" AS p
-                   JOIN :"chat_messages" AS c ON c.:"chat_messages.id" = p.chat_message_id
-                   WHERE p.fate = 'migrated' AND c.:"chat_messages.session_id" = sc.session_id) AS newest ON true
+LEFT JOIN newest ON newest.session_id = sc.session_id
 WHERE s.:"chat_sessions.id" IS NULL
    OR (sc.action = 'created' AND s.:"chat_sessions.type" = 'booking'
        AND (b.:"bookings.id" IS NULL OR NOT (s.:"chat_sessions.participants" @> ARRAY[b.:"bookings.user_id", b.:"bookings.reader_id"])))
