@@ -13,7 +13,7 @@ from consolidation import journal
 from consolidation.config import Config, parse_config
 from consolidation.errors import FindingsError, PhaseBusyError, PhaseOrderError
 from consolidation.phases import backup, constraints, merge
-from consolidation.pytest_plugin import LocalDatabase
+from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 from policies import install
 
 CONFIG = Config()
@@ -38,6 +38,14 @@ ORDER BY 1, 2, 3
 
 def catalog(conn: psycopg.Connection) -> list[tuple]:
     return conn.execute(CATALOG).fetchall()
+
+
+def small_world(database: LocalDatabase) -> psycopg.Connection:
+    """The legacy schema and a few rows: enough for the phase's locks, fast to make."""
+    conn = database.connect()
+    apply_legacy_schema(conn)
+    conn.execute(SMALL_WORLD)
+    return conn
 
 
 def merged(database: LocalDatabase) -> psycopg.Connection:
@@ -112,12 +120,25 @@ PRE_EXISTING = {
 }
 
 
+# A small chat world: one user, one session, two messages by that user.
+SMALL_WORLD = """
+INSERT INTO auth.users (id) VALUES ('00000000-0000-4000-8000-00000000000a');
+INSERT INTO public.chat_sessions (id, participants, type)
+SELECT '00000000-0000-4000-8000-00000000000b', ARRAY[id], 'direct' FROM auth.users;
+INSERT INTO public.chat_messages (session_id, sender_id, type, content)
+SELECT '00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000a', 'text', 'hello'
+FROM generate_series(1, 2);
+"""
+
+
 @pytest.mark.parametrize("case", PRE_EXISTING, ids=list(PRE_EXISTING))
 def test_apply_builds_only_what_is_missing_and_rollback_restores_the_rest(
-    legacy_db: LocalDatabase, case: str
+    empty_db: LocalDatabase, case: str
 ) -> None:
     setup, expected_states = PRE_EXISTING[case]
-    with merged(legacy_db) as conn:
+    with empty_db.connect() as conn:
+        apply_legacy_schema(conn)
+        conn.execute(SMALL_WORLD)
         if setup:
             try:
                 conn.execute(setup)
@@ -131,7 +152,7 @@ def test_apply_builds_only_what_is_missing_and_rollback_restores_the_rest(
         assert {key: states[by_key[key]] for key in expected_states} == expected_states
 
         run = journal.start_run(conn, CONFIG, "test")
-        constraints.apply(conn, CONFIG, run)
+        constraints.apply(conn, CONFIG, run, force_order=True)
         assert constraints.verify(conn, CONFIG) == []
         undo = constraints.rollback_plan(conn, CONFIG)
         constraints.rollback(conn, CONFIG, run)
@@ -187,9 +208,9 @@ def test_violations_are_listed_per_constraint_and_apply_refuses_before_any_chang
         assert shown.returncode == 0 and "00000000-0000-4000-8000-0000000000ff" in shown.stdout
 
 
-def test_a_held_lock_is_waited_for_in_bounded_slices_and_retried(legacy_db: LocalDatabase) -> None:
+def test_a_held_lock_is_waited_for_in_bounded_slices_and_retried(empty_db: LocalDatabase) -> None:
     config = parse_config("[constraints]\nlock_timeout_ms = 100\nmax_retries = 8\n")
-    with merged(legacy_db) as conn, legacy_db.connect(autocommit=False) as blocker:
+    with small_world(empty_db) as conn, empty_db.connect(autocommit=False) as blocker:
         blocker.execute("LOCK TABLE public.chat_messages IN ACCESS EXCLUSIVE MODE")
         seen: list[constraints.LockRetry] = []
 
@@ -199,7 +220,11 @@ def test_a_held_lock_is_waited_for_in_bounded_slices_and_retried(legacy_db: Loca
                 blocker.commit()
 
         done = constraints.apply(
-            conn, config, journal.start_run(conn, config, "test"), on_retry=release_after_two
+            conn,
+            config,
+            journal.start_run(conn, config, "test"),
+            on_retry=release_after_two,
+            force_order=True,
         )
         assert len(done.retries) == 2 and {r.sqlstate for r in done.retries} == {"55P03"}
         assert len(done.steps) == 22 and constraints.verify(conn, config) == []
@@ -207,9 +232,9 @@ def test_a_held_lock_is_waited_for_in_bounded_slices_and_retried(legacy_db: Loca
         assert record and len(record["details"]["retries"]) == 2
 
 
-def test_giving_up_names_the_blocker_and_a_rerun_completes(legacy_db: LocalDatabase) -> None:
+def test_giving_up_names_the_blocker_and_a_rerun_completes(empty_db: LocalDatabase) -> None:
     config = parse_config("[constraints]\nlock_timeout_ms = 50\nmax_retries = 1\n")
-    with merged(legacy_db) as conn, legacy_db.connect(autocommit=False) as blocker:
+    with small_world(empty_db) as conn, empty_db.connect(autocommit=False) as blocker:
         run = journal.start_run(conn, config, "test")
         pid = blocker.info.backend_pid
         # Reads go on (the plan passes); every DDL step of the phase conflicts with this lock.
@@ -217,11 +242,11 @@ def test_giving_up_names_the_blocker_and_a_rerun_completes(legacy_db: LocalDatab
         with pytest.raises(
             PhaseBusyError, match=f"gave up after 1 retries.*pid {pid} \\(ShareRowExclusiveLock"
         ):
-            constraints.apply(conn, config, run)
+            constraints.apply(conn, config, run, force_order=True)
         failed = journal.latest(conn, config, constraints.PHASE, status="failed")
         assert failed and len(failed["details"]["retries"]) == 2
         blocker.rollback()
-        assert len(constraints.apply(conn, config, run).steps) == 22
+        assert len(constraints.apply(conn, config, run, force_order=True).steps) == 22
         assert constraints.verify(conn, config) == []
 
 
@@ -242,10 +267,10 @@ def test_order_merge_first_and_policies_keep_their_indexes(legacy_db: LocalDatab
 
 
 def test_a_row_written_while_apply_waited_fails_validation_then_apply_resumes(
-    legacy_db: LocalDatabase,
+    empty_db: LocalDatabase,
 ) -> None:
     config = parse_config("[constraints]\nlock_timeout_ms = 100\n")
-    with merged(legacy_db) as conn, legacy_db.connect(autocommit=False) as writer:
+    with small_world(empty_db) as conn, empty_db.connect(autocommit=False) as writer:
         before = catalog(conn)
         # The writer holds the table and adds a message without a session; apply's plan cannot
         # see it yet (uncommitted), waits at the first index build, and goes on once it commits.
@@ -257,14 +282,14 @@ def test_a_row_written_while_apply_waited_fails_validation_then_apply_resumes(
         )
         run = journal.start_run(conn, config, "test")
         with pytest.raises(FindingsError, match="session_id NOT NULL: 1 rows violate it.*000000000003"):
-            constraints.apply(conn, config, run, on_retry=lambda _event: writer.commit())
+            constraints.apply(conn, config, run, on_retry=lambda _event: writer.commit(), force_order=True)
         # The NOT VALID check stays: it already guards new rows; validation waits for the fix.
         planned = constraints.plan(conn, config)
         assert planned.found["not_null.session_id"].state == "check_not_valid"
         assert planned.blocking["not_null.session_id"].count == 1
 
         conn.execute("DELETE FROM public.chat_messages WHERE id = '00000000-0000-4000-8000-000000000003'")
-        resumed = constraints.apply(conn, config, run)
+        resumed = constraints.apply(conn, config, run, force_order=True)
         assert "not_null.session_id: add check not valid" not in resumed.steps
         assert "not_null.session_id: validate check" in resumed.steps
         assert constraints.verify(conn, config) == []

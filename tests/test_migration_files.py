@@ -11,11 +11,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from test_constraints import SMALL_WORLD
 
 from consolidation import journal, migration_files
 from consolidation.config import Config
-from consolidation.phases import backup, constraints, merge
-from consolidation.pytest_plugin import LocalCluster, LocalDatabase
+from consolidation.phases import constraints
+from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from consolidation.stack import Stack
 from policies import install
 
@@ -28,7 +29,7 @@ CLI_PATTERN = re.compile(r"^([0-9]+)_(.*)\.sql$")
 STATE = """
 SELECT
   (SELECT jsonb_agg(jsonb_build_array(c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid),
-                                      c.convalidated) ORDER BY 1)
+                                      c.convalidated) ORDER BY c.conrelid::regclass::text, c.conname)
    FROM pg_constraint AS c
    WHERE c.conrelid IN ('public.chat_messages'::regclass, 'public.chat_sessions'::regclass)),
   (SELECT jsonb_agg(jsonb_build_array(pg_get_indexdef(x.indexrelid), x.indisvalid) ORDER BY 1)
@@ -52,11 +53,10 @@ def state(conn: psycopg.Connection) -> tuple:
     return conn.execute(STATE).fetchone()
 
 
-def merged(database: LocalDatabase) -> psycopg.Connection:
+def small_world(database: LocalDatabase) -> psycopg.Connection:
     conn = database.connect()
-    run = journal.start_run(conn, CONFIG, "test")
-    backup.apply(conn, CONFIG, run)
-    merge.apply(conn, CONFIG, run)
+    apply_legacy_schema(conn)
+    conn.execute(SMALL_WORLD)
     return conn
 
 
@@ -78,19 +78,18 @@ def files(folder: Path) -> dict[str, bytes]:
 
 
 def test_migrations_do_what_the_phases_do_and_their_rollbacks_undo_them(
-    legacy_db: LocalDatabase,
-    legacy_template: LocalDatabase,
+    empty_db: LocalDatabase,
     local_cluster: LocalCluster,
     local_stack: Stack,
     tmp_path: Path,
 ) -> None:
     psql = Path(local_stack.settings().pg_bin) / "psql"
-    with merged(legacy_db) as conn:
+    with small_world(empty_db) as conn:
         before = state(conn)
         for out in ("project", "again"):
             written = subprocess.run(
                 [CONSOLIDATE, "plan", "--no-sql", "--format", "supabase", "--out", str(tmp_path / out)],
-                env=legacy_db.environment(),
+                env=empty_db.environment(),
                 capture_output=True,
                 text=True,
                 timeout=120,
@@ -118,24 +117,24 @@ def test_migrations_do_what_the_phases_do_and_their_rollbacks_undo_them(
         assert (project / migration_files.REVIEW).is_dir(), "the data phases' statements, for review"
 
         for path in migrations:
-            run_like_the_cli(psql, legacy_db, path)
+            run_like_the_cli(psql, empty_db, path)
         applied = state(conn)
         assert constraints.verify(conn, CONFIG) == [] and constraints.plan(conn, CONFIG).steps == []
 
         # A file can run again (a half-applied deploy is re-run as it is).
         for path in migrations[:-1]:
-            run_like_the_cli(psql, legacy_db, path)
+            run_like_the_cli(psql, empty_db, path)
         assert state(conn) == applied
 
         for path in reversed(rollbacks):
-            run_like_the_cli(psql, legacy_db, path)
+            run_like_the_cli(psql, empty_db, path)
         assert state(conn) == before
 
-    twin = local_cluster.create(f"migration_twin_{os.getpid()}", template=legacy_template)
+    twin = local_cluster.create(f"migration_twin_{os.getpid()}")
     try:
-        with merged(twin) as other:
+        with small_world(twin) as other:
             run = journal.start_run(other, CONFIG, "test")
-            constraints.apply(other, CONFIG, run)
+            constraints.apply(other, CONFIG, run, force_order=True)
             install.apply(other, CONFIG, run)
             assert state(other) == applied, "the migrations and the phases end in different places"
     finally:

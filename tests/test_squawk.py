@@ -10,11 +10,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from test_constraints import SMALL_WORLD
 from test_drift import COMMON, EVERY_KIND
 
 from consolidation import drift, journal, migration_files
 from consolidation.config import Config
-from consolidation.phases import backup, constraints, merge
+from consolidation.phases import constraints
 from consolidation.phases.constraints import ConstraintStep
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 
@@ -65,21 +66,18 @@ def as_script(steps: list[ConstraintStep], config: Config) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def merged(database: LocalDatabase) -> psycopg.Connection:
+def small_world(database: LocalDatabase) -> psycopg.Connection:
     conn = database.connect()
-    run = journal.start_run(conn, CONFIG, "test")
-    backup.apply(conn, CONFIG, run)
-    merge.apply(conn, CONFIG, run)
+    apply_legacy_schema(conn)
+    conn.execute(SMALL_WORLD)
     return conn
 
 
-def test_migration_files_and_the_constraints_steps_are_clean(
-    legacy_db: LocalDatabase, tmp_path: Path
-) -> None:
-    with merged(legacy_db) as conn:
+def test_migration_files_and_the_constraints_steps_are_clean(empty_db: LocalDatabase, tmp_path: Path) -> None:
+    with small_world(empty_db) as conn:
         written = migration_files.write(conn, CONFIG, tmp_path)
         (tmp_path / "apply.sql").write_text(as_script(constraints.plan(conn, CONFIG).steps, CONFIG))
-        constraints.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+        constraints.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"), force_order=True)
         (tmp_path / "rollback.sql").write_text(as_script(constraints.rollback_plan(conn, CONFIG), CONFIG))
     assert len(written) == 16
     assert lint(written, in_transaction=True) == []
