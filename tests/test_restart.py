@@ -60,7 +60,9 @@ def private_stack() -> Iterator[PrivateStack]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    stack.up(port=port, pg_bin=os.environ.get(PG_BIN_ENV) or None)
+    # Durable, as production is: a crash stop of the local stack's default (fsync and
+    # synchronous_commit off) may lose the last commits, the phase's own record among them.
+    stack.up(port=port, pg_bin=os.environ.get(PG_BIN_ENV) or None, durable=True)
     try:
         cluster = LocalCluster(stack)
         seeded = cluster.create("restart_seeded")
