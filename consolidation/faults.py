@@ -106,7 +106,7 @@ def default_phases(batch_size: int = 25) -> list[Phase]:
         Phase("backup", ("backup", "--apply")),
         Phase("merge", ("merge", "--apply", "--batch-size", str(batch_size)), checks=(("verify",),)),
         Phase("storage", ("storage", "apply"), checks=(("storage", "verify"), ("verify",))),
-        Phase("policies", ("policies", "apply")),
+        Phase("policies", ("policies", "apply"), checks=(("probe",),)),
     ]
 
 
