@@ -12,7 +12,6 @@ by the pre-phase state the journal keeps.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -133,8 +132,7 @@ def object_name(*parts: str) -> str:
 def _policy_indexes(config: Config) -> dict[str, str]:
     """The policies' own index statements (sql/policies/010_indexes.sql), by index name: the
     constraints phase builds them so they exist before the policies that need them."""
-    text = policies_install.render("policies/010_indexes.sql", config)
-    statements = [part.strip() + ";" for part in re.split(r";\s*\n", text) if part.strip().rstrip(";")]
+    statements = [step.sql for step in policies_install._index_steps(config)]
     by_name = {}
     for _key, (_table, index) in policies_install.INDEXES.items():
         quoted = sqlfiles.quote(sql.Identifier(index))
@@ -339,7 +337,7 @@ def steps_for(r: Requirement, found: Found) -> list[ConstraintStep]:
         add = (
             "constraints/111_add_foreign_key_set_null.sql"
             if r.on_delete_set_null
-            else ("constraints/110_add_foreign_key.sql")
+            else "constraints/110_add_foreign_key.sql"
         )
         validate = step("validate", _render("constraints/130_validate_constraint.sql", r, constraint=name))
         return (
@@ -352,11 +350,6 @@ def steps_for(r: Requirement, found: Found) -> list[ConstraintStep]:
     ]
     done = {"absent": 0, "check_not_valid": 1, "check_valid": 2}[found.state]
     return plan[done:]
-
-
-def all_steps(config: Config) -> list[ConstraintStep]:
-    """Every statement the phase runs on a database that has none of it, in order."""
-    return _ordered([s for r in requirements(config) for s in steps_for(r, Found("absent"))])
 
 
 def _ordered(steps: list[ConstraintStep]) -> list[ConstraintStep]:
@@ -521,7 +514,7 @@ def _run_step(
         # rows; the old ones must be fixed before validation can pass.
         found = violations(conn, config, r)
         raise FindingsError(
-            f"{r.description}: {found.count} rows violate it ({_sample_text(found)}): {str(exc).strip()}",
+            f"{r.description}: {found.count} rows violate it ({_sample_text(found, 3)}): {str(exc).strip()}",
             hint="fix or remove those rows, then re-run `consolidate constraints apply` (it resumes)",
         ) from exc
 
