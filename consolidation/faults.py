@@ -127,6 +127,8 @@ class Difference:
 
 @dataclass
 class Trial:
+    """One kill: its delay after the phase's record appeared, where it landed, and what followed."""
+
     delay: float
     landed: str
     rerun_exit: int
