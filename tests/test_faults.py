@@ -35,8 +35,9 @@ EXPECTATIONS = [
     Expectation(
         "policies",
         lands_mid_phase=False,
-        known_defect="policies apply: killed after its transaction commits, before its journal record "
-        "holds the snapshot, the re-run snapshots the installed policies, so rollback would restore those",
+        known_defect="policies apply: killed after its index builds or its transaction, before its "
+        "journal record holds the snapshot, the re-run snapshots its own work, so rollback would not "
+        "restore the original",
     ),
 ]
 
