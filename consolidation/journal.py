@@ -216,6 +216,23 @@ def recorded_phase(
         _finish(conn, config, record, "completed", None)
 
 
+def save_details(conn: psycopg.Connection, config: Config, record: PhaseRecord) -> None:
+    """Commit RECORD's details while it still runs, so a re-run after a kill finds them."""
+    conn.execute(
+        _render(config, "journal/090_phase_details.sql"), {"id": record.id, "details": Jsonb(record.details)}
+    )
+
+
+def unfinished(conn: psycopg.Connection, config: Config, record: PhaseRecord) -> list[dict[str, Any]]:
+    """The records of RECORD's phase left running or failed since its last completed one, newest
+    first (id, action, status, details): the runs a re-run picks up from."""
+    cursor = conn.execute(
+        _render(config, "journal/100_unfinished.sql"), {"phase": record.phase, "before": record.id}
+    )
+    names = [column.name for column in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def _finish(
     conn: psycopg.Connection, config: Config, record: PhaseRecord, status: str, error: str | None
 ) -> None:

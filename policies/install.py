@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,7 @@ from consolidation.errors import UsageError
 from consolidation.phases.mapping import identifiers as table_identifiers
 
 PHASE = "policies"
+CRASH_ENV = "CONSOLIDATION_CRASH_IN_POLICIES"
 API_ROLES = ("anon", "authenticated", "service_role")
 PRIVILEGES = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"}
@@ -152,6 +155,22 @@ def _index_steps(config: Config) -> list[Step]:
     ]
 
 
+def _invalid_index_drops(conn: psycopg.Connection, config: Config) -> list[Step]:
+    """Drops of the policies' indexes a killed CREATE INDEX CONCURRENTLY left invalid: IF NOT
+    EXISTS would keep them as they are, serving nothing."""
+    steps = []
+    for _table, index in INDEXES.values():
+        name = sql.Identifier(config.tables.schema_, index)
+        row = conn.execute(
+            "SELECT NOT x.indisvalid FROM pg_index AS x WHERE x.indexrelid = to_regclass(%s)",
+            [sqlfiles.quote(name)],
+        ).fetchone()
+        if row and row[0]:
+            text = sqlfiles.render("constraints/200_drop_index.sql", {"index": name})
+            steps.append(Step(PHASE, f"drop invalid index {index}", text, transactional=False))
+    return steps
+
+
 def plan(conn: psycopg.Connection, config: Config, *, include_legacy: bool = False) -> PolicyPlan:
     """Read the live policies and return what apply would drop and run. Writes nothing."""
     drops = [p for p in _policies(conn, _tables(config, include_legacy)) if _replaced(p, config)]
@@ -164,7 +183,7 @@ def plan(conn: psycopg.Connection, config: Config, *, include_legacy: bool = Fal
     ]
     if include_legacy:
         files.append("policies/060_legacy_cut_over.sql")
-    steps = _index_steps(config)
+    steps = [*_invalid_index_drops(conn, config), *_index_steps(config)]
     steps += [Step(PHASE, f"drop {p.schema}.{p.table}: {p.name}", _drop(p)) for p in drops]
     steps += [Step(PHASE, relative.removeprefix("policies/"), render(relative, config)) for relative in files]
     return PolicyPlan(drops=drops, steps=steps, include_legacy=include_legacy)
@@ -353,42 +372,70 @@ def _run_transaction(conn: psycopg.Connection, config: Config, statements: list[
                 conn.execute(statement)
 
 
+def _crash_hook(point: str) -> None:
+    """Test hook: CONSOLIDATION_CRASH_IN_POLICIES=<point> SIGKILLs apply there."""
+    if os.environ.get(CRASH_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _snapshot_before(
+    conn: psycopg.Connection, config: Config, record: journal.PhaseRecord, include_legacy: bool
+) -> dict[str, Any]:
+    """The state before apply: an interrupted apply's snapshot when one is pending (it may have
+    changed the catalogs already, so a new snapshot would record its work), else a new one."""
+    for earlier in journal.unfinished(conn, config, record):
+        snapshot = earlier["details"].get("snapshot") if earlier["action"] == "apply" else None
+        if snapshot is None:
+            continue
+        if snapshot["include_legacy"] != include_legacy:
+            flag = f"{'with' if snapshot['include_legacy'] else 'without'} --include-legacy"
+            raise UsageError(
+                f"policies apply (journal record {earlier['id']}) was interrupted and ran {flag}; "
+                "finishing it another way would lose the original state of the legacy tables",
+                hint=f"re-run `consolidate policies apply` {flag}, then change course with rollback",
+            )
+        return snapshot
+    return _snapshot(conn, config, include_legacy)
+
+
 def apply(
     conn: psycopg.Connection, config: Config, run: journal.Run, *, include_legacy: bool = False
 ) -> ApplyResult:
     """Build the indexes (concurrently), then drop and create the policies in one transaction.
 
-    The journal record keeps the snapshot taken just before, from pg_policies and the
-    catalogs, and the statements that restore it; CONN must be in autocommit mode.
+    The journal record holds the snapshot of what apply replaces before anything changes (a
+    re-run after a kill reuses it), then what it installed; CONN must be in autocommit mode.
     """
     chosen = plan(conn, config, include_legacy=include_legacy)
-    snapshot = _snapshot(conn, config, include_legacy)
     with journal.recorded_phase(conn, run, PHASE, "apply", [s.sql for s in chosen.steps]) as record:
+        snapshot = _snapshot_before(conn, config, record, include_legacy)
+        record.details = {"snapshot": snapshot}
+        journal.save_details(conn, config, record)
         for step in chosen.steps:
             if not step.transactional:
                 conn.execute(step.sql)
+        _crash_hook("indexes")
         _run_transaction(conn, config, [s.sql for s in chosen.steps if s.transactional])
+        _crash_hook("committed")
         installed = [
             p.__dict__
             for p in _policies(conn, _tables(config, include_legacy))
             if p.__dict__ not in snapshot["policies"]
         ]
+        # Taken from the snapshot, not the plan: a resumed apply plans to drop its own policies.
+        dropped = [p for p in snapshot["policies"] if _replaced(ExistingPolicy(**p), config)]
         created_indexes = [
             i for i in _snapshot(conn, config, include_legacy)["indexes"] if i not in snapshot["indexes"]
         ]
-        record.details = {
-            "snapshot": snapshot,
-            "installed": installed,
-            "dropped": [p.__dict__ for p in chosen.drops],
-        }
+        record.details = {"snapshot": snapshot, "installed": installed, "dropped": dropped}
         record.counts = {
-            "policies dropped": len(chosen.drops),
+            "policies dropped": len(dropped),
             "policies created": len(installed),
             "indexes created": len(created_indexes),
         }
     return ApplyResult(
         record_id=record.id,
-        dropped=len(chosen.drops),
+        dropped=len(dropped),
         created=len(installed),
         indexes_created=created_indexes,
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -15,6 +18,7 @@ from policies import install
 from policies.probes import probe
 
 CASES = Path(__file__).parent / "fixtures" / "policy_sets"
+CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
 
 # Everything apply may change, read straight from the catalogs.
 STATE = """
@@ -138,3 +142,38 @@ def test_seeded_legacy_database(legacy_db: LocalDatabase) -> None:
     after = probe(legacy_db.url, config)
     assert after.passed, after.findings
     assert after.personas["participant"]["source"] == "picked"
+
+
+def consolidate(
+    database: LocalDatabase, *arguments: str, crash_at: str | None = None
+) -> subprocess.CompletedProcess:
+    environment = database.environment()
+    if crash_at:
+        environment[install.CRASH_ENV] = crash_at
+    return subprocess.run(
+        [CONSOLIDATE, "policies", *arguments], env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+# Killed after the policies' indexes are built, or after their transaction commits: either way
+# before the journal record is finished.
+@pytest.mark.parametrize("crash_at", ["indexes", "committed"])
+def test_apply_killed_part_way_then_rerun_rolls_back_to_the_original(
+    crash_at: str, empty_db: LocalDatabase
+) -> None:
+    config = Config()
+    with world(empty_db, "handwritten_select_only") as conn:
+        before = state(conn)
+    assert consolidate(empty_db, "apply", crash_at=crash_at).returncode == -signal.SIGKILL
+    with empty_db.connect() as conn:
+        assert state(conn) != before, "the kill landed after apply changed the catalogs"
+        assert journal.latest(conn, config, "policies", "apply", status="running") is not None
+    refused = consolidate(empty_db, "apply", "--include-legacy")
+    assert refused.returncode == 2
+    assert "was interrupted and ran without --include-legacy" in " ".join(refused.stderr.split())
+    rerun = consolidate(empty_db, "apply")
+    assert rerun.returncode == 0, rerun.stderr
+    rolled_back = consolidate(empty_db, "rollback")
+    assert rolled_back.returncode == 0, rolled_back.stderr
+    with empty_db.connect() as conn:
+        assert state(conn) == before
