@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,7 @@ def test_backup_copies_every_table_verified_and_recorded(empty_db: LocalDatabase
         ).fetchall()
         assert manifest == sorted((name, made.tables[name]["rows"], True) for name in BACKUP_TABLES)
         record = journal.latest(conn, CONFIG, "backup")
-        assert record and record["details"] == {"schema": made.schema, "verified": True}
+        assert record and record["details"] == {"schema": made.schema, "verified": True, "replaced": []}
         assert backup.latest_verified(conn, CONFIG) == made.schema
         assert backup.verify(conn, CONFIG, made.schema) == []
         conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(made.schema, "voice_notes")))
@@ -62,3 +63,25 @@ def test_rollback_preview_names_the_schema_it_would_drop(empty_db: LocalDatabase
     )
     assert shown.returncode == 0, shown.stderr
     assert f'DROP SCHEMA "{made.schema}" CASCADE' in " ".join(shown.stdout.split())
+
+
+def test_killed_after_its_commit_the_rerun_replaces_the_unrecorded_schema(empty_db: LocalDatabase) -> None:
+    with empty_db.connect() as conn:
+        apply_legacy_schema(conn)
+        conn.execute((FIXTURES / "hand_built.sql").read_text())
+    killed = subprocess.run(
+        [str(Path(sys.executable).parent / "consolidate"), "backup", "--apply"],
+        env={**empty_db.environment(), backup.CRASH_ENV: "committed"}, capture_output=True, timeout=60,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    with empty_db.connect() as conn:
+        left = backup.unfinished(conn, CONFIG)
+        assert len(left) == 1 and backup.backups(conn, CONFIG) == []
+        made = backup.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+        schemas = conn.execute(
+            "SELECT array_agg(nspname) FROM pg_namespace WHERE starts_with(nspname, %s)",
+            [backup.SCHEMA_PREFIX],
+        ).fetchone()[0]
+        assert (made.verified, made.replaced, schemas) == (True, left, [made.schema])
+        assert [b["schema"] for b in backup.backups(conn, CONFIG)] == [made.schema]
+        assert backup.unfinished(conn, CONFIG) == []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +22,7 @@ from consolidation.phases.mapping import BACKUP_TABLES, identifiers, table
 
 PHASE = "backup"
 SCHEMA_PREFIX = "consolidation_backup_"
+CRASH_ENV = "CONSOLIDATION_CRASH_IN_BACKUP"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class BackupResult:
     schema: str
     tables: dict[str, dict[str, Any]]
     verified: bool
+    replaced: list[str] = field(default_factory=list)
 
 
 def schema_name(now: datetime | None = None) -> str:
@@ -45,11 +50,17 @@ def _names(config: Config, schema: str, name: str | None = None) -> dict[str, sq
     return names
 
 
-def statements(config: Config, schema: str) -> list[Step]:
-    """Every statement the backup runs, in order, with its exact text."""
+def statements(config: Config, schema: str, replaced: Sequence[str] = ()) -> list[Step]:
+    """Every statement the backup runs, in order, with its exact text; first the drops of the
+    REPLACED schemas killed runs left unrecorded."""
     steps = [
-        Step(PHASE, "create_schema", sqlfiles.render("backup/010_create_schema.sql", _names(config, schema)))
+        Step(PHASE, f"drop_unfinished {old}",
+             sqlfiles.render("backup/050_drop_schema.sql", _names(config, old)))
+        for old in replaced
     ]
+    steps.append(
+        Step(PHASE, "create_schema", sqlfiles.render("backup/010_create_schema.sql", _names(config, schema)))
+    )
     for name in BACKUP_TABLES:
         steps.append(
             Step(
@@ -76,18 +87,45 @@ def _free_schema(conn: psycopg.Connection) -> str:
     return candidate
 
 
+def unfinished(conn: psycopg.Connection, config: Config) -> list[str]:
+    """Backup schemas whose run was killed before its record was finished: no backup lists them."""
+    if not journal.installed(conn, config):
+        return []
+    rows = conn.execute(
+        sqlfiles.render("backup/070_unfinished.sql", identifiers(config)), {"prefix": SCHEMA_PREFIX}
+    )
+    return [row[0] for row in rows]
+
+
+def _crash_hook(point: str) -> None:
+    """Test hook: CONSOLIDATION_CRASH_IN_BACKUP=<point> SIGKILLs apply there."""
+    if os.environ.get(CRASH_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def apply(conn: psycopg.Connection, config: Config, run: journal.Run) -> BackupResult:
-    """Copy the tables in one snapshot, checksum source and copy in that snapshot, record it."""
+    """Copy the tables in one snapshot, checksum source and copy in that snapshot, record it.
+
+    The record names its schema before the copy commits, so a run killed before finishing its
+    record leaves a schema the next run finds and replaces in its own transaction.
+    """
     fix_output_settings(conn)
     schema = _free_schema(conn)
-    steps = statements(config, schema)
+    seen = unfinished(conn, config)
+    steps = statements(config, schema, seen)
     with journal.recorded_phase(conn, run, PHASE, "apply", [step.sql for step in steps]) as record:
+        # Under the phase's lock no other run is alive: a schema still unfinished now is a dead run's.
+        replaced = [old for old in unfinished(conn, config) if old in seen]
+        record.details = {"schema": schema, "replaced": replaced}
+        journal.save_details(conn, config, record)
         by_name = {step.name: step.sql for step in steps}
         tables: dict[str, dict[str, Any]] = {}
         with conn.transaction():
             # One snapshot for copies and checksums: a live app writing meanwhile cannot make
             # the copy and the checksum it is compared with disagree.
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            for old in replaced:
+                conn.execute(by_name[f"drop_unfinished {old}"])
             conn.execute(by_name["create_schema"])
             conn.execute(by_name["manifest"])
             for name in BACKUP_TABLES:
@@ -105,16 +143,17 @@ def apply(conn: psycopg.Connection, config: Config, run: journal.Run) -> BackupR
                     },
                 )
                 tables[name] = {"rows": source.rows, "digest": source.digest, "copy_digest": copy.digest}
+        _crash_hook("committed")
         verified = all(entry["digest"] == entry["copy_digest"] for entry in tables.values())
         record.counts = {name: entry["rows"] for name, entry in tables.items()}
         record.checksums = {name: entry["digest"] for name, entry in tables.items()}
-        record.details = {"schema": schema, "verified": verified}
+        record.details = {"schema": schema, "verified": verified, "replaced": replaced}
         if not verified:
             raise FindingsError(
                 f"backup {schema} does not match its source",
                 hint=f"inspect {schema}.manifest, then `consolidate rollback --phase backup` and retry",
             )
-    return BackupResult(schema=schema, tables=tables, verified=verified)
+    return BackupResult(schema=schema, tables=tables, verified=verified, replaced=replaced)
 
 
 def backups(conn: psycopg.Connection, config: Config) -> list[dict[str, Any]]:
