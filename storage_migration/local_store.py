@@ -3,7 +3,9 @@
 An object's bytes live at <root>/<store bucket>/<tenant>/<bucket>/<object name>/<version>, and
 its row carries the metadata the Storage API writes, so a Storage API server pointed at the same
 database and folder serves the same objects. Every change writes the new bytes before the row
-and removes old bytes only after the row is gone, so a crash leaves at most an unreferenced file.
+and removes old bytes only after the row is gone, so a crash leaves at most a file no row names,
+in the folder of the object it changed; the next change of that object, under the object's lock,
+sweeps it (a copy, move or remove asked again after a kill ends as if never interrupted).
 """
 
 from __future__ import annotations
@@ -94,14 +96,20 @@ class LocalStore:
 
     # --- layout ---------------------------------------------------------------------------
 
-    def file_path(self, bucket: str, name: str, version: str) -> Path:
-        """Where the bytes of one version of BUCKET/NAME live."""
+    def folder(self, bucket: str, name: str) -> Path:
+        """The folder that holds the versions of BUCKET/NAME."""
         # Names are user data: no segment may climb out of (or alias within) the store. Checked
         # on the text, not with resolve(), which costs a syscall per folder level per object.
-        for part in (bucket, *name.split("/"), version):
+        for part in (bucket, *name.split("/")):
             if part in ("", ".", "..") or "\0" in part:
-                raise ValueError(f"object {bucket}/{name} (version {version}) leaves the store")
-        return self.base / bucket / name / version
+                raise ValueError(f"object {bucket}/{name} leaves the store")
+        return self.base / bucket / name
+
+    def file_path(self, bucket: str, name: str, version: str) -> Path:
+        """Where the bytes of one version of BUCKET/NAME live."""
+        if version in ("", ".", "..") or "/" in version or "\0" in version:
+            raise ValueError(f"object {bucket}/{name} (version {version}) leaves the store")
+        return self.folder(bucket, name) / version
 
     def _write_file(self, path: Path, data: bytes, content_type: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,17 +127,39 @@ class LocalStore:
         finally:
             os.close(descriptor)
 
+    def _prune(self, bucket: str, folder: Path) -> None:
+        # Empty folders are pruned as Storage's file backend prunes them.
+        stop = self.base / bucket
+        while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
     def _remove_file(self, bucket: str, name: str, version: str | None) -> None:
         if version is None:
             return
         path = self.file_path(bucket, name, version)
         path.unlink(missing_ok=True)
-        folder = path.parent
-        stop = self.base / bucket
-        # Empty folders are pruned as Storage's file backend prunes them.
-        while folder != stop and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-            folder = folder.parent
+        self._prune(bucket, path.parent)
+
+    def _lock(self, *objects: tuple[str, str]) -> None:
+        """Hold the OBJECTS' locks until the transaction ends (the caller runs one)."""
+        keys = [f"{bucket}/{name}" for bucket, name in objects]
+        self.conn.execute(sqlfiles.load("local_store/lock.sql"), {"objects": keys})
+
+    def _sweep(self, bucket: str, name: str, keep: str | None) -> None:
+        """Remove the files of BUCKET/NAME but its row's version KEEP (None: it has no row).
+
+        Each change writes new bytes before its row commits and removes old bytes after, so a
+        change killed in between leaves a file no row names: only in this object's folder, and
+        only its own files (sub-folders are other objects). Called under the object's lock.
+        """
+        folder = self.folder(bucket, name)
+        if not folder.is_dir():
+            return
+        for entry in folder.iterdir():
+            if entry.name != keep and entry.is_file():
+                entry.unlink(missing_ok=True)
+        self._prune(bucket, folder)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -178,10 +208,12 @@ class LocalStore:
         """Create or replace BUCKET/NAME (a new version, as an upsert upload makes one)."""
         version = str(uuid.uuid4())
         now = datetime.now(UTC)
-        self._write_file(self.file_path(bucket, name, version), data, content_type)
         metadata = storage_metadata(data, content_type, now)
         with self.conn.transaction():
+            self._lock((bucket, name))
             previous = self._row(bucket, name)
+            self._sweep(bucket, name, keep=previous[0] if previous else None)
+            self._write_file(self.file_path(bucket, name, version), data, content_type)
             self.conn.execute(
                 sqlfiles.load("local_store/upsert.sql"),
                 {
@@ -196,51 +228,73 @@ class LocalStore:
 
     def copy(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
         """Server-side copy; the destination must not exist (as the Storage API refuses too)."""
-        source = self._row(bucket, name)
-        if source is None or source[0] is None:
-            raise FileNotFoundError(f"no object {bucket}/{name}")
-        if self.exists(to_bucket, to_name):
-            raise FileExistsError(f"{to_bucket}/{to_name} already exists")
-        version = str(uuid.uuid4())
-        target = self.file_path(to_bucket, to_name, version)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(self.file_path(bucket, name, source[0]), target)
-        self.conn.execute(
-            sqlfiles.load("local_store/copy.sql"),
-            {"bucket": bucket, "name": name, "to_bucket": to_bucket, "to_name": to_name,
-             "id": uuid.uuid4(), "version": version, "at": datetime.now(UTC)},
-        )
+        with self.conn.transaction():
+            self._lock((bucket, name), (to_bucket, to_name))
+            source = self._row(bucket, name)
+            if source is None or source[0] is None:
+                raise FileNotFoundError(f"no object {bucket}/{name}")
+            if self.exists(to_bucket, to_name):
+                raise FileExistsError(f"{to_bucket}/{to_name} already exists")
+            # No row names the destination: files in its folder are a killed copy's.
+            self._sweep(to_bucket, to_name, keep=None)
+            version = str(uuid.uuid4())
+            target = self.file_path(to_bucket, to_name, version)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(self.file_path(bucket, name, source[0]), target)
+            self.conn.execute(
+                sqlfiles.load("local_store/copy.sql"),
+                {"bucket": bucket, "name": name, "to_bucket": to_bucket, "to_name": to_name,
+                 "id": uuid.uuid4(), "version": version, "at": datetime.now(UTC)},
+            )
 
     def move(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
-        """Server-side move: the row keeps its id and version, the bytes change folder."""
-        source = self._row(bucket, name)
-        if source is None or source[0] is None:
-            raise FileNotFoundError(f"no object {bucket}/{name}")
-        if self.exists(to_bucket, to_name):
-            raise FileExistsError(f"{to_bucket}/{to_name} already exists")
-        version = source[0]
-        target = self.file_path(to_bucket, to_name, version)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(self.file_path(bucket, name, version), target)
-        self.conn.execute(
-            sqlfiles.load("local_store/move.sql"),
-            {"bucket": bucket, "name": name, "to_bucket": to_bucket, "to_name": to_name,
-             "at": datetime.now(UTC)},
-        )
+        """Server-side move: the row keeps its id and version, the bytes change folder.
+
+        A move killed after its row changed and before the source's file was removed is
+        finished when asked again: the destination's row names the version the source folder
+        still holds (versions are unique, so that file can only be this move's).
+        """
+        with self.conn.transaction():
+            self._lock((bucket, name), (to_bucket, to_name))
+            source = self._row(bucket, name)
+            destination = self._row(to_bucket, to_name)
+            if source is None or source[0] is None:
+                moved = destination[0] if destination else None
+                if moved and self.file_path(bucket, name, moved).is_file():
+                    self._sweep(bucket, name, keep=None)
+                    return
+                raise FileNotFoundError(f"no object {bucket}/{name}")
+            if destination is not None:
+                raise FileExistsError(f"{to_bucket}/{to_name} already exists")
+            self._sweep(to_bucket, to_name, keep=None)
+            version = source[0]
+            target = self.file_path(to_bucket, to_name, version)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(self.file_path(bucket, name, version), target)
+            self.conn.execute(
+                sqlfiles.load("local_store/move.sql"),
+                {"bucket": bucket, "name": name, "to_bucket": to_bucket, "to_name": to_name,
+                 "at": datetime.now(UTC)},
+            )
         self._remove_file(bucket, name, version)
 
     def remove(self, bucket: str, names: list[str]) -> None:
-        """Delete objects; missing ones are not an error."""
+        """Delete objects; missing ones are not an error (their leftover files go too)."""
         if not names:
             return
         with self.conn.transaction():
+            self._lock(*((bucket, name) for name in names))
             # Storage's delete protection is lifted for this statement only, then restored.
             self.conn.execute("SELECT set_config('storage.allow_delete_query', 'true', true)")
-            removed = self.conn.execute(
+            removed = dict(self.conn.execute(
                 sqlfiles.load("local_store/remove.sql"), {"bucket": bucket, "names": names}
-            ).fetchall()
+            ).fetchall())
             self.conn.execute("SELECT set_config('storage.allow_delete_query', 'false', true)")
-        for name, version in removed:
+            # Files of a name that had no row are a killed change's (a remove killed after its
+            # rows went, a copy before its row came): gone now, as an uninterrupted run leaves it.
+            for name in names:
+                self._sweep(bucket, name, keep=removed.get(name))
+        for name, version in removed.items():
             self._remove_file(bucket, name, version)
 
     # The names the StorageBackend protocol uses for the same two verbs.

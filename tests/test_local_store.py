@@ -159,3 +159,95 @@ def test_put_many_writes_every_file_and_one_row_each(store: LocalStore) -> None:
     assert store.conn.execute(
         "SELECT count(*) FROM storage.objects WHERE created_at = %s AND version IS NOT NULL", (at,)
     ).fetchone()[0] == 25
+
+
+def _unmatched(store: LocalStore) -> tuple[set[str], set[str]]:
+    """Files no row names, and rows whose file is missing: both empty when rows and bytes agree."""
+    rows = store.conn.execute("SELECT bucket_id, name, version FROM storage.objects")
+    named = {str(store.file_path(*row).relative_to(store.root)) for row in rows}
+    return _files(store) - named, named - _files(store)
+
+
+def _leave(store: LocalStore, bucket: str, name: str, version: str, data: bytes = b"left behind") -> None:
+    path = store.file_path(bucket, name, version)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _version(store: LocalStore, bucket: str, name: str) -> str:
+    return _row(store, bucket, name)[1]
+
+
+def _drop_row(store: LocalStore, bucket: str, name: str) -> None:
+    with store.conn.transaction():
+        store.conn.execute("SELECT set_config('storage.allow_delete_query', 'true', true)")
+        store.conn.execute("DELETE FROM storage.objects WHERE bucket_id = %s AND name = %s", (bucket, name))
+
+
+SOURCE, DEST = (BUCKET, "u1/a.txt"), (OTHER_BUCKET, "s1/u1/a.txt")
+
+
+def _moved_leaving_the_source_file(store: LocalStore) -> None:
+    version, data = _version(store, *SOURCE), store.get(*SOURCE)
+    store.move(*SOURCE, *DEST)
+    _leave(store, *SOURCE, version, data)
+
+
+def _put_leaving_the_old_version(store: LocalStore) -> None:
+    version = _version(store, *SOURCE)
+    store.put(*SOURCE, b"second", "text/plain")
+    _leave(store, *SOURCE, version)
+
+
+# (what a kill left, the change asked again, objects after): each state is what the change
+# leaves when SIGKILLed between writing its bytes and committing its row, or between
+# committing its row and removing the old bytes.
+LEFTOVERS = {
+    "copy killed after its file, before its row": (
+        lambda s: _leave(s, *DEST, str(uuid.uuid4()), b"half a co"),
+        lambda s: s.copy(*SOURCE, *DEST),
+        {SOURCE, DEST},
+    ),
+    "move killed after its file, before its row": (
+        lambda s: _leave(s, *DEST, _version(s, *SOURCE), s.get(*SOURCE)),
+        lambda s: s.move(*SOURCE, *DEST),
+        {DEST},
+    ),
+    "move killed after its row, before removing the source's file": (
+        _moved_leaving_the_source_file,
+        lambda s: s.move(*SOURCE, *DEST),
+        {DEST},
+    ),
+    "remove killed after its rows, before its files": (
+        lambda s: _drop_row(s, *SOURCE),
+        lambda s: s.remove(SOURCE[0], [SOURCE[1]]),
+        set(),
+    ),
+    "put killed after its file, before its row": (
+        lambda s: _leave(s, *SOURCE, str(uuid.uuid4())),
+        lambda s: s.put(*SOURCE, b"second", "text/plain"),
+        {SOURCE},
+    ),
+    "put killed after its row, before removing the old version": (
+        _put_leaving_the_old_version,
+        lambda s: s.put(*SOURCE, b"third", "text/plain"),
+        {SOURCE},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(LEFTOVERS))
+def test_a_change_asked_again_after_a_kill_leaves_no_file_behind(store: LocalStore, case: str) -> None:
+    killed, again, expected = LEFTOVERS[case]
+    store.put(*SOURCE, b"first", "text/plain")
+    # An object inside the destination's and the source's folders: a sweep must leave it alone.
+    for bucket, name in (SOURCE, DEST):
+        store.put(bucket, f"{name}/inside.txt", b"inside", "text/plain")
+    killed(store)
+    assert _unmatched(store)[0], "the kill left a file no row names"
+
+    again(store)
+
+    assert _unmatched(store) == (set(), set())
+    names = {(row[0], row[1]) for row in store.conn.execute("SELECT bucket_id, name FROM storage.objects")}
+    assert names == expected | {(SOURCE[0], f"{SOURCE[1]}/inside.txt"), (DEST[0], f"{DEST[1]}/inside.txt")}
