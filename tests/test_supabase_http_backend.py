@@ -1,7 +1,8 @@
-"""The Supabase Storage HTTP backend against a real Storage API server.
+"""The Supabase Storage HTTP backend: its reading of the API's answers, and the real server.
 
-Runs only when CONSOLIDATION_STORAGE_URL (the project URL) and CONSOLIDATION_SERVICE_KEY are
-set; a fake server would prove nothing about the real API.
+The server test runs only when CONSOLIDATION_STORAGE_URL (the project URL) and
+CONSOLIDATION_SERVICE_KEY are set; a fake server would prove nothing about the real API. How the
+backend reads an answer is checked on answers as the API (or its gateway) sends them.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ import hashlib
 import os
 import uuid
 
+import httpx
 import pytest
 
-from storage_migration.backends.supabase_http import SupabaseStorageBackend
+from consolidation.errors import ConfigError, ExitCode
+from storage_migration.backends.supabase_http import SupabaseStorageBackend, api_error, denied, refusal
 
 URL = os.environ.get("CONSOLIDATION_STORAGE_URL")
 KEY = os.environ.get("CONSOLIDATION_SERVICE_KEY")
-pytestmark = pytest.mark.skipif(
+needs_server = pytest.mark.skipif(
     not (URL and KEY),
     reason="set CONSOLIDATION_STORAGE_URL and CONSOLIDATION_SERVICE_KEY to test against a real Storage API",
 )
@@ -31,6 +34,7 @@ def backend() -> SupabaseStorageBackend:
     client.close()
 
 
+@needs_server
 def test_cross_bucket_copy_move_info_list_remove(backend: SupabaseStorageBackend) -> None:
     folder = f"consolidation-test-{uuid.uuid4()}"
     data = "héllo wörld ".encode() * 100
@@ -49,3 +53,41 @@ def test_cross_bucket_copy_move_info_list_remove(backend: SupabaseStorageBackend
         backend.remove(TARGET, [f"{folder}/copy.txt", f"{folder}/moved.txt"])
         backend.remove(SOURCE, [f"{folder}/a b.txt"])
     assert backend.info(TARGET, f"{folder}/moved.txt") is None
+
+
+SECRET = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2lnbmF0dXJl"
+# (HTTP status, body, the status the error carries, refused?): answers as servers send them.
+ANSWERS = {
+    "bad key, older server": (400, {"statusCode": "403", "error": "Unauthorized",
+                                    "message": "invalid signature"}, "403", True),
+    "policy refusal (not the service key)": (400, {"statusCode": "403", "error": "Unauthorized",
+                                                   "message": "new row violates row-level security policy"},
+                                             "403", True),
+    "expired key, as Invalid JWT with 400": (400, {"statusCode": "400", "error": "Invalid JWT",
+                                                   "message": "jwt expired"}, "400", True),
+    "newer server, code only": (403, {"code": "AccessDenied", "message": "Access denied"}, 403, True),
+    "gateway refuses the key": (401, {"message": "Invalid API key"}, 401, True),
+    "key echoed back by a proxy": (401, {"message": f"token {SECRET} rejected"}, 401, True),
+    "missing object": (400, {"statusCode": "404", "error": "not_found", "message": "Object not found"},
+                       "404", False),
+    "destination exists": (400, {"statusCode": "409", "error": "Duplicate",
+                                 "message": "The resource already exists"}, "409", False),
+    "server down": (503, "upstream connect error", 503, False),
+}
+
+
+@pytest.mark.parametrize("case", list(ANSWERS))
+def test_refused_key_or_policy_is_a_configuration_error_that_never_shows_the_key(case: str) -> None:
+    status, body, carried, refused = ANSWERS[case]
+    answer = httpx.Response(status, **({"json": body} if isinstance(body, dict) else {"text": body}))
+
+    error = api_error(answer)
+
+    assert (error.status, denied(error)) == (carried, refused)
+    if refused:
+        raised = refusal(error, "copy an object", "chat-attachments (to chat-files)", SECRET)
+        text = str(raised)
+        assert isinstance(raised, ConfigError) and raised.exit_code == ExitCode.USAGE
+        assert "refused to copy an object in bucket chat-attachments (to chat-files)" in text
+        assert "CONSOLIDATION_SERVICE_KEY" in raised.hint
+        assert SECRET not in text and SECRET.split(".")[1] not in text

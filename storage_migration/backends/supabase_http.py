@@ -3,11 +3,14 @@
 storage3's own move/copy do not send `destinationBucket`, so those two go straight to
 `/object/move` and `/object/copy`. The Storage API answers most errors with HTTP 400 and the
 real status in the JSON body's `statusCode` (404 missing, 409 exists, 503 read-only...), so
-errors are judged by that status: 5xx, 429 and timeouts are retried with backoff.
+errors are judged by that status: 5xx, 429 and timeouts are retried with backoff; 401 and 403
+(a key the project does not accept, or row-level security refusing a key that is not the
+service key) become a ConfigError naming the action and bucket, never the key.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,10 +25,15 @@ from tenacity import (
     wait_random,
 )
 
-from consolidation.errors import StorageUnreachable
+from consolidation.errors import ConfigError, StorageUnreachable
 from storage_migration.backends.base import ObjectInfo
 
 PAGE_SIZE = 1000
+# What the Storage API (or the gateway before it) calls a refused key or a refusal by policy,
+# whatever HTTP status carries it (older servers send 400 with these in the body).
+_DENIED_STATUSES = frozenset({"401", "403"})
+_DENIED_CODES = frozenset({"invalidjwt", "unauthorized", "accessdenied", "expiredtoken"})
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def _transient(exc: BaseException) -> bool:
@@ -37,13 +45,36 @@ def _transient(exc: BaseException) -> bool:
     return False
 
 
-def _api_error(response: httpx.Response) -> StorageApiError:
+def api_error(response: httpx.Response) -> StorageApiError:
     """The error as storage3 raises it, with the status from the body when there is one."""
     try:
         body = response.json()
-        return StorageApiError(body["message"], body["error"], body["statusCode"])
-    except (KeyError, TypeError, ValueError):
-        return StorageApiError(response.text, "InternalError", response.status_code)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "message" in body:
+        # Newer servers add `code` (AccessDenied, InvalidJWT...); a gateway sends only `message`.
+        code = body.get("error") or body.get("code") or "InternalError"
+        return StorageApiError(body["message"], code, body.get("statusCode") or response.status_code)
+    return StorageApiError(response.text, "InternalError", response.status_code)
+
+
+def denied(error: StorageApiError) -> bool:
+    """Whether the Storage API refused the caller (its key, or row-level security), not the request."""
+    code = re.sub(r"[\s_]", "", str(error.code)).lower()
+    return str(error.status) in _DENIED_STATUSES or code in _DENIED_CODES
+
+
+def refusal(error: StorageApiError, action: str, bucket: str, secret: str) -> ConfigError:
+    """The ConfigError for a refused ACTION on BUCKET; the server's words, with SECRET (and any
+    token) blanked out, never the key itself."""
+    said = str(error.message).replace(secret, "[key]") if secret else str(error.message)
+    said = _JWT.sub("[token]", said)[:200]
+    return ConfigError(
+        f"Storage API refused to {action} in bucket {bucket} (status {error.status}, {error.code}: {said})",
+        hint="set CONSOLIDATION_SERVICE_KEY to this project's service_role key (not the anon key, not "
+        "expired, from the project CONSOLIDATION_STORAGE_URL names): the service key bypasses row-level "
+        "security, so a policy refusal also means the key is not it",
+    )
 
 
 _retrying = retry(
@@ -59,6 +90,7 @@ class SupabaseStorageBackend:
 
     def __init__(self, project_url: str, service_key: str, *, timeout: float = 30.0) -> None:
         self.base_url = project_url.rstrip("/") + "/storage/v1"
+        self._secret = service_key
         headers = {"apikey": service_key, "Authorization": f"Bearer {service_key}"}
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
         self._storage = SyncStorageClient(self.base_url + "/", headers, http_client=self._http)
@@ -66,7 +98,7 @@ class SupabaseStorageBackend:
     def close(self) -> None:
         self._http.close()
 
-    def _call(self, action: str, function: Any, *args: Any) -> Any:
+    def _call(self, action: str, bucket: str, function: Any, *args: Any) -> Any:
         try:
             return _retrying(function)(*args)
         except (httpx.TransportError, httpx.TimeoutException) as exc:
@@ -74,10 +106,15 @@ class SupabaseStorageBackend:
                 f"Storage API at {self.base_url} did not answer ({action}): {exc}",
                 hint="check the project URL and that the Storage API is up; re-run to resume",
             ) from exc
+        except StorageApiError as exc:
+            if denied(exc):
+                # Not chained: the error holds the request, and the request holds the key.
+                raise refusal(exc, action, bucket, self._secret) from None
+            raise
 
     def info(self, bucket: str, name: str) -> ObjectInfo | None:
         try:
-            raw = self._call("info", self._storage.from_(bucket).info, name)
+            raw = self._call("read the object info", bucket, self._storage.from_(bucket).info, name)
         except StorageApiError as exc:
             if str(exc.status) in {"400", "404"}:
                 return None
@@ -92,40 +129,41 @@ class SupabaseStorageBackend:
         )
 
     def read(self, bucket: str, name: str) -> bytes:
-        return self._call("download", self._storage.from_(bucket).download, name)
+        return self._call("download an object", bucket, self._storage.from_(bucket).download, name)
 
     def write(self, bucket: str, name: str, data: bytes, content_type: str) -> None:
         self._call(
-            "upload", self._storage.from_(bucket).upload, name, data,
+            "upload an object", bucket, self._storage.from_(bucket).upload, name, data,
             {"content-type": content_type, "upsert": "true"},
         )
 
-    def _post(self, route: str, body: dict[str, str]) -> None:
+    def _post(self, action: str, route: str, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
+        body = {"bucketId": bucket, "sourceKey": name,
+                "destinationBucket": to_bucket, "destinationKey": to_name}
+
         def send() -> None:
             response = self._http.post(route, json=body)
             if response.is_error:
-                raise _api_error(response)
+                raise api_error(response)
 
-        self._call(route, send)
+        self._call(action, bucket if to_bucket == bucket else f"{bucket} (to {to_bucket})", send)
 
     def copy(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
-        self._post("/object/copy", {"bucketId": bucket, "sourceKey": name,
-                                    "destinationBucket": to_bucket, "destinationKey": to_name})
+        self._post("copy an object", "/object/copy", bucket, name, to_bucket, to_name)
 
     def move(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
-        self._post("/object/move", {"bucketId": bucket, "sourceKey": name,
-                                    "destinationBucket": to_bucket, "destinationKey": to_name})
+        self._post("move an object", "/object/move", bucket, name, to_bucket, to_name)
 
     def remove(self, bucket: str, names: list[str]) -> None:
         if names:
-            self._call("remove", self._storage.from_(bucket).remove, names)
+            self._call("remove objects", bucket, self._storage.from_(bucket).remove, names)
 
     def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
         # The list route returns one folder level; folders (id None) are walked recursively.
         offset = 0
         while True:
             page = self._call(
-                "list", self._storage.from_(bucket).list, prefix,
+                "list objects", bucket, self._storage.from_(bucket).list, prefix,
                 {"limit": PAGE_SIZE, "offset": offset, "sortBy": {"column": "name", "order": "asc"}},
             )
             for entry in page:
