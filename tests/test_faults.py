@@ -19,26 +19,13 @@ class Expectation:
     phase: str
     # Long enough on the small dataset that a seeded kill must land inside it.
     lands_mid_phase: bool
-    # A known defect the trials can hit, until it is fixed (the trial then passes: XPASS).
-    known_defect: str = ""
 
 
 EXPECTATIONS = [
     Expectation("backup", lands_mid_phase=False),
     Expectation("merge", lands_mid_phase=True),
-    Expectation(
-        "storage",
-        lands_mid_phase=True,
-        known_defect="local store: a copy killed between writing the file and committing its object row "
-        "leaves the file behind (file store: files no object row names)",
-    ),
-    Expectation(
-        "policies",
-        lands_mid_phase=False,
-        known_defect="policies apply: killed after its index builds or its transaction, before its "
-        "journal record holds the snapshot, the re-run snapshots its own work, so rollback would not "
-        "restore the original",
-    ),
+    Expectation("storage", lands_mid_phase=True),
+    Expectation("policies", lands_mid_phase=False),
 ]
 
 
@@ -53,15 +40,13 @@ def reports(local_cluster: LocalCluster, legacy_template: LocalDatabase) -> dict
 
 @pytest.mark.parametrize("expected", EXPECTATIONS, ids=[e.phase for e in EXPECTATIONS])
 def test_killed_phase_resumes_to_the_uninterrupted_state(
-    reports: dict[str, faults.PhaseReport], expected: Expectation, request: pytest.FixtureRequest
+    reports: dict[str, faults.PhaseReport], expected: Expectation
 ) -> None:
     report = reports[expected.phase]
     assert report.control_differences == [], "two uninterrupted runs must fingerprint alike"
     assert len(report.trials) == TRIALS
     if expected.lands_mid_phase:
         assert report.mid_phase >= 1, [trial.landed for trial in report.trials]
-    if expected.known_defect:
-        request.applymarker(pytest.mark.xfail(reason=expected.known_defect, strict=False))
     failures = [trial for trial in report.trials if trial.mismatch]
     assert failures == [], failures
     assert (report.duplicates, report.lost) == (0, 0)
