@@ -128,10 +128,16 @@ class LocalStore:
             os.close(descriptor)
 
     def _prune(self, bucket: str, folder: Path) -> None:
-        # Empty folders are pruned as Storage's file backend prunes them.
+        """Remove FOLDER and its parents up to the bucket while they are empty, as Storage's file
+        backend prunes them."""
         stop = self.base / bucket
-        while folder != stop and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+        while folder != stop:
+            try:
+                # rmdir refuses a folder that is not empty: no check-then-remove race with a
+                # concurrent write creating its folder under the same parent.
+                folder.rmdir()
+            except OSError:
+                return
             folder = folder.parent
 
     def _remove_file(self, bucket: str, name: str, version: str | None) -> None:
@@ -151,7 +157,8 @@ class LocalStore:
 
         Each change writes new bytes before its row commits and removes old bytes after, so a
         change killed in between leaves a file no row names: only in this object's folder, and
-        only its own files (sub-folders are other objects). Called under the object's lock.
+        only its own files (sub-folders are other objects). Called under the object's lock; the
+        folder stays (the caller writes into it, or prunes it once the object is gone).
         """
         folder = self.folder(bucket, name)
         if not folder.is_dir():
@@ -159,7 +166,6 @@ class LocalStore:
         for entry in folder.iterdir():
             if entry.name != keep and entry.is_file():
                 entry.unlink(missing_ok=True)
-        self._prune(bucket, folder)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -262,6 +268,7 @@ class LocalStore:
                 moved = destination[0] if destination else None
                 if moved and self.file_path(bucket, name, moved).is_file():
                     self._sweep(bucket, name, keep=None)
+                    self._prune(bucket, self.folder(bucket, name))
                     return
                 raise FileNotFoundError(f"no object {bucket}/{name}")
             if destination is not None:
@@ -294,6 +301,8 @@ class LocalStore:
             # rows went, a copy before its row came): gone now, as an uninterrupted run leaves it.
             for name in names:
                 self._sweep(bucket, name, keep=removed.get(name))
+                if name not in removed:
+                    self._prune(bucket, self.folder(bucket, name))
         for name, version in removed.items():
             self._remove_file(bucket, name, version)
 

@@ -78,3 +78,22 @@ def test_worker_threads_each_get_their_own_connection(backend: LocalBackend) -> 
         list(pool.map(lambda name: backend.copy("chat-attachments", "u1/a.txt", "chat-files", name), names))
         assert list(pool.map(lambda name: backend.read("chat-files", name), names)) == [DATA] * 16
     assert [info.name for info in backend.list("chat-files", "s/u")] == sorted(names)
+
+
+def test_copies_resumed_side_by_side_sweep_their_leftovers_without_tripping_each_other(
+    backend: LocalBackend,
+) -> None:
+    # A killed run left half-written copies: the first file of each session folder. Resumed by
+    # worker threads, one copy sweeps its leftover while another creates its folder next to it.
+    folders = [f"s{number}/u" for number in range(100)]
+    for folder in folders:
+        leftover = backend.store.file_path("chat-files", f"{folder}/0.txt", "killed")
+        leftover.parent.mkdir(parents=True)
+        leftover.write_bytes(b"half a co")
+    names = [f"{folder}/{leaf}.txt" for folder in folders for leaf in (0, 1)]
+    for name in names:
+        backend.write("chat-attachments", name, DATA, "text/plain")
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda name: backend.copy("chat-attachments", name, "chat-files", name), names))
+    files = [path.parent.name for path in (backend.store.base / "chat-files").rglob("*") if path.is_file()]
+    assert sorted(files) == sorted(name.rpartition("/")[2] for name in names)
