@@ -2,17 +2,17 @@
 -- before the storage phase rewrote its file references, so only changes the app made count.
 UPDATE merge_batch AS b
 SET source_checksum = CASE b.source_table
-      WHEN 'messages' THEN md5(jsonb_populate_record(m, jsonb_build_object(
+      WHEN 'messages' THEN hash_record_extended(jsonb_populate_record(m, jsonb_build_object(
         :'messages.file_url',
         :"tool.storage_original_text"('messages', m.:"messages.id", 'file_url', m.:"messages.file_url"),
         :'messages.metadata',
         :"tool.storage_original_json"('messages', m.:"messages.id", 'metadata', m.:"messages.metadata")
-      ))::text)
-      ELSE md5(jsonb_populate_record(v, jsonb_build_object(
+      )), 0)::text
+      ELSE hash_record_extended(jsonb_populate_record(v, jsonb_build_object(
         :'voice_notes.file_url',
         :"tool.storage_original_text"('voice_notes', v.:"voice_notes.id", 'file_url',
                                       v.:"voice_notes.file_url")
-      ))::text)
+      )), 0)::text
     END
 FROM merge_batch AS k
 LEFT JOIN :"messages" AS m ON k.source_table = 'messages' AND m.:"messages.id" = k.source_id

@@ -14,5 +14,5 @@ SELECT 'messages'::text AS source_table,
        NULL::numeric AS duration_seconds,
        coalesce(m.:"messages.metadata", '{}'::jsonb) AS metadata,
        m.:"messages.created_at" AS created_at,
-       md5(m::text) AS source_checksum
+       hash_record_extended(m, 0)::text AS source_checksum
 FROM :"messages" AS m

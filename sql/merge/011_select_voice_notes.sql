@@ -14,5 +14,5 @@ SELECT 'voice_notes'::text AS source_table,
        v.:"voice_notes.duration_seconds"::numeric AS duration_seconds,
        '{}'::jsonb AS metadata,
        v.:"voice_notes.created_at" AS created_at,
-       md5(v::text) AS source_checksum
+       hash_record_extended(v, 0)::text AS source_checksum
 FROM :"voice_notes" AS v

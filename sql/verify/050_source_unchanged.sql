@@ -13,17 +13,17 @@ FROM fates AS f
 LEFT JOIN :"messages" AS m ON f.source_table = 'messages' AND m.:"messages.id" = f.source_id
 LEFT JOIN :"voice_notes" AS v ON f.source_table = 'voice_notes' AND v.:"voice_notes.id" = f.source_id
 WHERE CASE f.source_table
-        WHEN 'messages' THEN md5(jsonb_populate_record(m, jsonb_build_object(
+        WHEN 'messages' THEN hash_record_extended(jsonb_populate_record(m, jsonb_build_object(
           :'messages.file_url',
           :"tool.storage_original_text"('messages', m.:"messages.id", 'file_url', m.:"messages.file_url"),
           :'messages.metadata',
           :"tool.storage_original_json"('messages', m.:"messages.id", 'metadata', m.:"messages.metadata")
-        ))::text)
-        ELSE md5(jsonb_populate_record(v, jsonb_build_object(
+        )), 0)::text
+        ELSE hash_record_extended(jsonb_populate_record(v, jsonb_build_object(
           :'voice_notes.file_url',
           :"tool.storage_original_text"('voice_notes', v.:"voice_notes.id", 'file_url',
                                         v.:"voice_notes.file_url")
-        ))::text)
+        )), 0)::text
       END
       IS DISTINCT FROM f.source_checksum
 ORDER BY 1, 2;
