@@ -140,6 +140,12 @@ ForceOrderOption = Annotated[
 BatchSizeOption = Annotated[
     int | None, typer.Option("--batch-size", min=1, help="Source rows per transaction.")
 ]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", min=1, max=16, help="Connections merging side by side (default: merge.workers)."
+    ),
+]
 
 
 def _summary(title: str, rows: dict) -> None:
@@ -225,6 +231,7 @@ def backup_command(
 def merge_command(
     apply: ApplyOption = False,
     batch_size: BatchSizeOption = None,
+    workers: WorkersOption = None,
     force_order: ForceOrderOption = False,
     config_path: ConfigOption = None,
     database_url: UrlOption = None,
@@ -249,11 +256,13 @@ def merge_command(
                 config,
                 journal.start_run(conn, config, "merge --apply"),
                 batch_size=batch_size,
+                workers=workers,
                 force_order=force_order,
                 on_progress=lambda _source, rows: progress.advance(task, rows),
             )
     _summary(
-        f"merge: this run ({done.batches} batches)", dict(sorted(done.run_counts.items())) or {"new rows": 0}
+        f"merge: this run ({done.batches} batches, {done.workers} workers)",
+        dict(sorted(done.run_counts.items())) or {"new rows": 0},
     )
     _summary("merge: every fate so far", done.totals)
 

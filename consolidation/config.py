@@ -144,6 +144,9 @@ class Merge(Strict):
     lock_timeout_ms: int = Field(2000, gt=0)
     statement_timeout_ms: int = Field(120_000, gt=0)
     max_retries: int = Field(6, ge=0)
+    # Connections merging parts of the sources' key ranges side by side. Each is one busy
+    # backend on the server: two use two cores while the app keeps its own.
+    workers: int = Field(2, gt=0, le=16)
 
 
 class Storage(Strict):
@@ -212,8 +215,11 @@ class Config(Strict):
 
     def fingerprint(self) -> str:
         """A stable hash of the effective configuration, recorded in the journal."""
-        # Which database is not how it is consolidated: pinning one must not stop a resume.
-        mapping = self.model_dump(mode="json", by_alias=True, exclude={"database"})
+        # Which database, and how many workers, is not how it is consolidated: pinning one or
+        # changing the other must not stop a resume.
+        mapping = self.model_dump(
+            mode="json", by_alias=True, exclude={"database": True, "merge": {"workers"}}
+        )
         canonical = json.dumps(mapping, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 

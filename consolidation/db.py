@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import psycopg
 from psycopg import errors, sql
+from psycopg.conninfo import make_conninfo
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from consolidation.errors import ConfigError, DatabaseUnreachable
@@ -22,7 +23,7 @@ def database_url(url: str | None = None) -> str:
     if not chosen:
         raise ConfigError(
             "no database given",
-            hint="set DATABASE_URL (eval \"$(consolidate stack env)\" for the local stack) "
+            hint='set DATABASE_URL (eval "$(consolidate stack env)" for the local stack) '
             "or pass --database-url",
         )
     return chosen
@@ -89,6 +90,16 @@ def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Conn
             f"cannot reach the database at {redact(target)}: {str(exc).strip()}",
             hint="check that the server is running (consolidate stack status) and the URL is right",
         ) from exc
+
+
+def sibling(conn: psycopg.Connection) -> psycopg.Connection:
+    """Another connection to CONN's database with CONN's own parameters (credentials included),
+    in autocommit mode: for workers of a phase that was handed one connection."""
+    params = {option.keyword.decode(): option.val.decode() for option in conn.pgconn.info if option.val}
+    try:
+        return psycopg.connect(make_conninfo(**params), autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise unreachable(exc) from exc
 
 
 # SQLSTATEs of a connection the server ended (admin or crash shutdown, starting up) besides

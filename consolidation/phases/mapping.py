@@ -13,6 +13,7 @@ TOOL_TABLES = (
     "quarantine",
     "excluded",
     "high_water",
+    "link_plan",
     "session_changes",
     "message_sequence",
     "session_sequence",

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from consolidation import journal, sqlfiles
+from consolidation import db, journal, sqlfiles
 from consolidation.config import Config
-from consolidation.db import contention_retrying
 from consolidation.errors import FindingsError, UsageError
 from consolidation.phases import Step, backup, capture
 from consolidation.phases.checksums import chat_checksums, fix_output_settings
@@ -28,6 +30,10 @@ SOURCES = ("messages", "voice_notes")
 # only read (verify proves them unchanged against each row's source checksum).
 MERGED_TABLES = ("chat_sessions", "chat_messages")
 NIL = uuid.UUID(int=0)
+# The inclusive upper bound of the last part of a source's key range.
+TOP = uuid.UUID(int=(1 << 128) - 1)
+TWINS_BY_CANDIDATES = "022_twins_candidates"
+TWINS_BY_PLAN = "023_twins_planned"
 # Test hooks for the crash test: SIGKILL this process after committing its k-th batch, or
 # inside its k-th batch after the inserts, before the commit.
 CRASH_AFTER_BATCH_ENV = "CONSOLIDATION_CRASH_AFTER_BATCH"
@@ -45,6 +51,11 @@ KEYSET_FILES = {
     "messages": "merge/015_keyset_messages.sql",
     "voice_notes": "merge/017_keyset_voice_notes.sql",
 }
+# The rows the link plan decides (019), classified in one statement over both sources.
+LINK_SCOPE_FILES = {
+    "messages": "merge/012_link_scope_messages.sql",
+    "voice_notes": "merge/013_link_scope_voice_notes.sql",
+}
 CAPTURED_FILES = {
     "messages": "merge/016_captured_messages.sql",
     "voice_notes": "merge/018_captured_voice_notes.sql",
@@ -55,7 +66,6 @@ BATCH_FILES = (
     "merge/070_record_provenance.sql",
     "merge/071_record_quarantine.sql",
     "merge/072_record_excluded.sql",
-    "merge/073_drop_linked_candidates.sql",
 )
 # Forwarding captured changes: after 050_take and the classification of the rows' current state
 # (021), in this order (a row's old fate is cleared before its new one is recorded).
@@ -102,19 +112,30 @@ def candidates(config: Config) -> str:
     )
 
 
-def classify_statement(config: Config, source_select: str) -> str:
+def classification(config: Config, twins: str) -> str:
+    """The classification query over merge_source (020, then TWINS: 022 matches the run's link
+    candidates, 023 reads the link plan, then 024's classified rows)."""
+    names = identifiers(config)
+    parts = [sqlfiles.render(f"merge/{name}.sql", names).rstrip() for name in ("020_classify", twins)]
+    return f"WITH {parts[0]},\n{parts[1]}\n{sqlfiles.render('merge/024_classified.sql', names).rstrip()}"
+
+
+def classify_statement(config: Config, source_select: str, twins: str) -> str:
     """SOURCE_SELECT's rows classified into the transaction's merge_batch table."""
     return (
         sql.SQL(
             "CREATE TEMP TABLE merge_batch ON COMMIT DROP AS\n"
-            "WITH merge_source AS MATERIALIZED (\n{}\n)\nSELECT * FROM (\n{}\n) AS classified"
+            "WITH merge_source AS (\n{}\n)\nSELECT * FROM (\n{}\n) AS classified"
         )
-        .format(
-            sql.SQL(source_select.rstrip()),
-            sql.SQL(sqlfiles.render("merge/020_classify.sql", identifiers(config)).rstrip()),
-        )
+        .format(sql.SQL(source_select.rstrip()), sql.SQL(classification(config, twins)))
         .as_string(None)
     )
+
+
+def _source_names(config: Config, source: str) -> dict[str, sql.Identifier]:
+    """The identifiers, plus :"source" and :"source.id" naming SOURCE (for per-source files)."""
+    names = identifiers(config)
+    return {**names, "source": names[source], "source.id": names[f"{source}.id"]}
 
 
 def statements(config: Config) -> list[Step]:
@@ -125,13 +146,30 @@ def statements(config: Config) -> list[Step]:
         return sqlfiles.render(relative, names)
 
     steps = [Step(PHASE, "005_link_candidates", candidates(config))]
+    # Once per run, before the batches: cut each source into parts, then decide which rows link
+    # to a chat message the app already wrote (over both sources at once, so the plan is global).
+    steps += [
+        Step(
+            PHASE,
+            f"014_parts_{source}",
+            sqlfiles.render("merge/014_parts.sql", _source_names(config, source)),
+        )
+        for source in SOURCES
+    ]
+    steps.append(Step(PHASE, "007_unplanned_candidates", render("merge/007_unplanned_candidates.sql")))
+    scope = "\nUNION ALL\n".join(
+        f"({render(SELECT_FILES[source]).rstrip()}\n{render(LINK_SCOPE_FILES[source]).rstrip()})"
+        for source in SOURCES
+    )
+    steps.append(Step(PHASE, "018_link_scope", classify_statement(config, scope, TWINS_BY_CANDIDATES)))
+    steps.append(Step(PHASE, "019_link_plan", render("merge/019_link_plan.sql")))
     # A batch is read and classified in one statement: the source rows are never copied into a
     # table of their own, only the classified batch is.
     steps += [
         Step(
             PHASE,
             f"020_classify_{source}",
-            classify_statement(config, render(path) + render(KEYSET_FILES[source])),
+            classify_statement(config, render(path) + render(KEYSET_FILES[source]), TWINS_BY_PLAN),
         )
         for source, path in SELECT_FILES.items()
     ]
@@ -150,7 +188,7 @@ def statements(config: Config) -> list[Step]:
         Step(
             PHASE,
             f"021_forward_{source}",
-            classify_statement(config, render(path) + render(CAPTURED_FILES[source])),
+            classify_statement(config, render(path) + render(CAPTURED_FILES[source]), TWINS_BY_CANDIDATES),
         )
         for source, path in SELECT_FILES.items()
     ]
@@ -173,11 +211,25 @@ def mapping_parameters(config: Config) -> dict[str, Any]:
 
 @dataclass
 class Position:
-    """Where a source's keyset stands: after last_id in pass `pass_` (pass 1 keyset, later sweeps)."""
+    """Where one part of a source's keyset stands: after last_id (or the part's start, low_id) up
+    to high_id, in pass `pass_` (pass 1 the keyset, later ones sweeps for rows left behind)."""
 
+    source: str
+    part: int = 0
+    parts: int = 1
+    low_id: uuid.UUID | None = None
+    high_id: uuid.UUID | None = None
     last_id: uuid.UUID | None = None
     batches: int = 0
     pass_: int = 1
+
+    def keyset(self) -> dict[str, Any]:
+        start = self.last_id or self.low_id
+        return {"low": start or NIL, "inclusive": start is None, "high": self.high_id or TOP}
+
+    def batch_number(self) -> int:
+        """The next batch's number, unique over the source's parts and the same on every run."""
+        return self.batches * self.parts + self.part + 1
 
 
 @dataclass
@@ -187,6 +239,7 @@ class MergeResult:
     run_counts: Counter[str] = field(default_factory=Counter)
     totals: dict[str, int] = field(default_factory=dict)
     batches: int = 0
+    workers: int = 1
     sessions_created: int = 0
     sequenced_sessions: int = 0
     backup_schema: str | None = None
@@ -201,14 +254,14 @@ def _crash_hook(name: str, batch: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _positions(conn: psycopg.Connection, config: Config) -> dict[str, Position]:
+def _positions(conn: psycopg.Connection, config: Config) -> list[Position]:
     rows = conn.execute(
-        sql.SQL("SELECT source_table, last_id, batches, pass FROM {}").format(
-            identifiers(config)["tool.high_water"]
-        )
+        sql.SQL(
+            "SELECT source_table, part, count(*) OVER (PARTITION BY source_table), low_id, high_id, "
+            "last_id, batches, pass FROM {} ORDER BY part, source_table"
+        ).format(identifiers(config)["tool.high_water"])
     ).fetchall()
-    found = {row[0]: Position(row[1], row[2], row[3]) for row in rows}
-    return {source: found.get(source, Position()) for source in SOURCES}
+    return [Position(*row) for row in rows]
 
 
 def remaining(conn: psycopg.Connection, config: Config) -> int:
@@ -227,18 +280,48 @@ def remaining(conn: psycopg.Connection, config: Config) -> int:
     return total
 
 
+class _Shared:
+    """What the workers of one run share: the committed-batch count (the crash hooks count across
+    workers), the progress callback, and the signal to stop after a worker failed."""
+
+    def __init__(self, on_progress: ProgressCallback | None) -> None:
+        self.lock = threading.Lock()
+        self.committed = 0
+        self.stop = threading.Event()
+        self.on_progress = on_progress
+
+    def commit(self) -> int:
+        with self.lock:
+            self.committed += 1
+            return self.committed
+
+    def progress(self, source: str, rows: int) -> None:
+        if self.on_progress:
+            with self.lock:
+                self.on_progress(source, rows)
+
+
+def _prepare_session(conn: psycopg.Connection) -> None:
+    fix_output_settings(conn)
+    # Each batch is classified into temporary tables and re-read by every step; keep them in
+    # memory (takes effect only before the session's first temporary table, hence here).
+    conn.execute("SET temp_buffers = '256MB'")
+
+
 class _Batches:
     """Runs batches on one connection: each its own transaction with bounded lock waits, retried."""
 
-    def __init__(self, conn: psycopg.Connection, config: Config, batch_size: int) -> None:
+    def __init__(
+        self, conn: psycopg.Connection, config: Config, batch_size: int, shared: _Shared | None = None
+    ) -> None:
         self.conn = conn
         self.config = config
         self.batch_size = batch_size
+        self.shared = shared or _Shared(None)
         self.texts = {step.name: step.sql for step in statements(config)}
         self.parameters = mapping_parameters(config)
-        self.committed = 0
         self.forwarded = 0
-        self.retrying = contention_retrying(config.merge.max_retries)
+        self.retrying = db.contention_retrying(config.merge.max_retries)
 
     def _timeouts(self) -> None:
         self.conn.execute(
@@ -248,23 +331,39 @@ class _Batches:
             [f"{self.config.merge.lock_timeout_ms}ms", f"{self.config.merge.statement_timeout_ms}ms", "64MB"],
         )
 
-    def run(self, source: str, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
+    def prepare(self, parts: int) -> None:
+        """Cut the sources into PARTS parts (first run only) and decide the link plan: one
+        transaction, so a resumed run finds both whole or neither."""
+        conn, texts = self.conn, self.texts
+        for attempt in self.retrying:
+            with attempt, conn.transaction():
+                self._timeouts()
+                for source in SOURCES:
+                    conn.execute(texts[f"014_parts_{source}"], {"source_table": source, "parts": parts})
+                conn.execute(texts["005_link_candidates"])
+                conn.execute(texts["007_unplanned_candidates"])
+                conn.execute(texts["018_link_scope"], self.parameters)
+                conn.execute(texts["019_link_plan"])
+                # The batches join the plan; let the planner know its true (often empty) size.
+                conn.execute(sql.SQL("ANALYZE {}").format(identifiers(self.config)["tool.link_plan"]))
+                conn.execute("DROP TABLE link_candidates")
+
+    def run(self, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
         for attempt in self.retrying:
             with attempt:
-                return self._once(source, position)
+                return self._once(position)
         return None
 
-    def _once(self, source: str, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
-        conn, texts = self.conn, self.texts
-        batch = position.batches + 1
+    def _once(self, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
+        conn, texts, source = self.conn, self.texts, position.source
+        batch = position.batch_number()
         with conn.transaction():
             self._timeouts()
             selected = conn.execute(
                 texts[f"020_classify_{source}"],
                 {
                     **self.parameters,
-                    "low": position.last_id or NIL,
-                    "inclusive": position.last_id is None,
+                    **position.keyset(),
                     "sweep": position.pass_ > 1,
                     "batch_size": self.batch_size,
                 },
@@ -278,15 +377,38 @@ class _Batches:
                 cursor = conn.execute(texts[_step_name(relative)], {"batch": batch})
                 if relative.endswith("030_create_sessions.sql"):
                     counts["sessions_created"] += max(cursor.rowcount, 0)
-            _crash_hook(CRASH_IN_BATCH_ENV, self.committed + 1)
+            _crash_hook(CRASH_IN_BATCH_ENV, self.shared.committed + 1)
             last_id = conn.execute(
                 texts["080_high_water"],
-                {"source_table": source, "batch": batch, "pass": position.pass_},
+                {
+                    "source_table": source,
+                    "part": position.part,
+                    "batches": position.batches + 1,
+                    "pass": position.pass_,
+                },
             ).fetchone()
-        self.committed += 1
-        _crash_hook(CRASH_AFTER_BATCH_ENV, self.committed)
+        _crash_hook(CRASH_AFTER_BATCH_ENV, self.shared.commit())
         assert last_id is not None
         return last_id[0], counts
+
+    def merge_part(self, position: Position) -> tuple[Counter[str], int]:
+        """Run one part's passes to their end; returns its counts and batches."""
+        counts: Counter[str] = Counter()
+        batches = 0
+        while not self.shared.stop.is_set():
+            done = self.run(position)
+            if done is None:
+                self.next_pass(position)
+                if position.pass_ > 1:
+                    break
+                position = replace(position, last_id=None, pass_=position.pass_ + 1)
+                continue
+            last_id, found = done
+            position = replace(position, last_id=last_id, batches=position.batches + 1)
+            counts.update(found)
+            batches += 1
+            self.shared.progress(position.source, sum(v for k, v in found.items() if k != "sessions_created"))
+        return counts, batches
 
     def forward(self, source: str) -> Counter[str] | None:
         """Forward the next captured changes of SOURCE in one transaction; None when none wait."""
@@ -317,10 +439,10 @@ class _Batches:
         self.forwarded += 1
         return counts
 
-    def next_pass(self, source: str, position: Position) -> None:
+    def next_pass(self, position: Position) -> None:
         self.conn.execute(
             self.texts["090_next_pass"],
-            {"source_table": source, "batches": position.batches, "pass": position.pass_ + 1},
+            {"source_table": position.source, "part": position.part, "pass": position.pass_ + 1},
         )
 
     def sequence(self, batch: int) -> int:
@@ -337,24 +459,85 @@ class _Batches:
         return written
 
 
+def _worker(
+    main: psycopg.Connection, config: Config, batch_size: int, shared: _Shared, todo: queue.SimpleQueue
+) -> tuple[Counter[str], int]:
+    """One worker: its own connection, taking parts until none is left (or another failed)."""
+    counts: Counter[str] = Counter()
+    batches = 0
+    try:
+        with db.sibling(main) as conn:
+            _prepare_session(conn)
+            runner = _Batches(conn, config, batch_size, shared)
+            while not shared.stop.is_set():
+                try:
+                    position = todo.get_nowait()
+                except queue.Empty:
+                    break
+                found, done = runner.merge_part(position)
+                counts.update(found)
+                batches += done
+    except BaseException:
+        shared.stop.set()
+        raise
+    return counts, batches
+
+
+def _merge_parts(
+    conn: psycopg.Connection,
+    config: Config,
+    positions: list[Position],
+    batch_size: int,
+    workers: int,
+    shared: _Shared,
+) -> tuple[Counter[str], int]:
+    """Every part to its end: on CONN alone with one worker, else on WORKERS connections of
+    their own, each part wholly on one of them (parts touch disjoint source rows)."""
+    counts: Counter[str] = Counter()
+    batches = 0
+    if workers <= 1 or len(positions) <= 1:
+        runner = _Batches(conn, config, batch_size, shared)
+        for position in positions:
+            found, done = runner.merge_part(position)
+            counts.update(found)
+            batches += done
+        return counts, batches
+    todo: queue.SimpleQueue[Position] = queue.SimpleQueue()
+    for position in positions:
+        todo.put(position)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="merge") as pool:
+        futures = [pool.submit(_worker, conn, config, batch_size, shared, todo) for _ in range(workers)]
+        wait(futures)
+    for future in futures:
+        found, done = future.result()
+        counts.update(found)
+        batches += done
+    return counts, batches
+
+
+def _captured_waiting(conn: psycopg.Connection, config: Config) -> bool:
+    query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE forwarded_at IS NULL)")
+    return bool(conn.execute(query.format(identifiers(config)["tool.capture_log"])).fetchone()[0])
+
+
 def apply(
     conn: psycopg.Connection,
     config: Config,
     run: journal.Run,
     *,
     batch_size: int | None = None,
+    workers: int | None = None,
     force_order: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> MergeResult:
     """Run (or resume) the merge until every source row has a fate, then sequence the sessions.
 
-    CONN must be in autocommit mode; each batch is its own transaction.
+    CONN must be in autocommit mode; each batch is its own transaction. With more than one
+    worker, the parts of the sources' key ranges are merged side by side on connections of their
+    own, opened with CONN's credentials.
     """
-    fix_output_settings(conn)
-    # Each batch is classified into temporary tables and re-read by every step; keep them in
-    # memory (takes effect only before the session's first temporary table, hence here).
-    conn.execute("SET temp_buffers = '256MB'")
-    result = MergeResult()
+    _prepare_session(conn)
+    result = MergeResult(workers=workers or config.merge.workers)
     journal.install(conn, config)
     result.backup_schema = (
         backup.latest_verified(conn, config) if force_order else backup.require_verified(conn, config, PHASE)
@@ -376,28 +559,17 @@ def apply(
         # Capture first: a change made from here on is logged, so the backfill below and the
         # forwarding after it between them see every row.
         capture.install(conn, config)
-        batches = _Batches(conn, config, batch_size or config.merge.batch_size)
-        conn.execute(batches.texts["005_link_candidates"])
-        positions = _positions(conn, config)
-        for source in SOURCES:
-            position = positions[source]
-            while True:
-                done = batches.run(source, position)
-                if done is None:
-                    batches.next_pass(source, position)
-                    if position.pass_ > 1:
-                        break
-                    position = Position(None, position.batches, position.pass_ + 1)
-                    continue
-                last_id, counts = done
-                position = Position(last_id, position.batches + 1, position.pass_)
-                result.run_counts.update(counts)
-                result.batches += 1
-                if on_progress:
-                    on_progress(source, sum(v for k, v in counts.items() if k != "sessions_created"))
-        forwarded = forward_all(batches, on_progress)
-        result.run_counts.update(forwarded)
-        conn.execute("DROP TABLE IF EXISTS link_candidates")
+        shared = _Shared(on_progress)
+        batches = _Batches(conn, config, batch_size or config.merge.batch_size, shared)
+        batches.prepare(result.workers)
+        counts, result.batches = _merge_parts(
+            conn, config, _positions(conn, config), batches.batch_size, result.workers, shared
+        )
+        result.run_counts.update(counts)
+        if _captured_waiting(conn, config):
+            conn.execute(batches.texts["005_link_candidates"])
+            result.run_counts.update(forward_all(batches, on_progress))
+            conn.execute("DROP TABLE IF EXISTS link_candidates")
         # Batch numbers count per source; what the final pass records is marked batch 0.
         result.sequenced_sessions = batches.sequence(0)
         result.sessions_created = result.run_counts.pop("sessions_created", 0)
@@ -406,6 +578,7 @@ def apply(
         record.details = {
             "batches": result.batches,
             "batch_size": batches.batch_size,
+            "workers": result.workers,
             "backup_schema": result.backup_schema,
             "sequenced_sessions": result.sequenced_sessions,
         }
@@ -492,7 +665,7 @@ def rollback(conn: psycopg.Connection, config: Config, run: journal.Run) -> Roll
     result = RollbackResult(baseline=baseline)
     with journal.recorded_phase(conn, run, PHASE, "rollback", [step.sql for step in steps]) as record:
         by_name = {step.name: step.sql for step in steps}
-        for attempt in contention_retrying(config.merge.max_retries):
+        for attempt in db.contention_retrying(config.merge.max_retries):
             with attempt, conn.transaction():
                 conn.execute(
                     "SELECT set_config('lock_timeout', %s, true)", [f"{config.merge.lock_timeout_ms}ms"]

@@ -48,7 +48,7 @@ def _classification(config: Config) -> sql.Composed:
     ).format(
         sql.SQL(sqlfiles.render("merge/300_plan_source.sql", names)),
         sql.SQL(sqlfiles.render("merge/005_link_candidates.sql", names)),
-        sql.SQL(sqlfiles.render("merge/020_classify.sql", names)),
+        sql.SQL(merge.classification(config, merge.TWINS_BY_CANDIDATES)),
     )
 
 

@@ -44,9 +44,10 @@ CREATE TABLE IF NOT EXISTS :"tool.baselines" (
 );
 
 -- Every source row's fate, exactly one: migrated or linked here, quarantined, or excluded.
--- source_checksum is md5 of the whole source row as merge read it. The target row is checked
--- against a fresh re-derivation from its source (verify/060), so no hash of it is stored. Only
--- the primary key is indexed: batches arrive in source id order, so it fills page by page, and
+-- source_checksum is the whole source row's 64-bit hash as merge read it (hash_record_extended:
+-- each column by its type's own hash, no text rendering). The target row is checked against a
+-- fresh re-derivation from its source (verify/060), so no hash of it is stored. Only the
+-- primary key is indexed: batches arrive in source id order, so it fills page by page, and
 -- lookups by chat message id (verify, rollback) are set-based joins.
 CREATE TABLE IF NOT EXISTS :"tool.provenance" (
   source_table text NOT NULL,
@@ -79,13 +80,30 @@ CREATE TABLE IF NOT EXISTS :"tool.excluded" (
   PRIMARY KEY (source_table, source_id)
 );
 
--- Keyset position per source: a resumed merge starts after the last committed batch.
+-- Keyset position per part of a source: a source's key range is cut into parts at the first
+-- run (low_id exclusive, high_id inclusive; NULL is open), each merged by its own worker; a
+-- resumed merge starts every part after its last committed batch.
 CREATE TABLE IF NOT EXISTS :"tool.high_water" (
-  source_table text PRIMARY KEY,
+  source_table text NOT NULL,
+  part integer NOT NULL,
+  low_id uuid,
+  high_id uuid,
   last_id uuid,
   batches bigint NOT NULL DEFAULT 0,
   pass integer NOT NULL DEFAULT 1,
-  updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
+  updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (source_table, part)
+);
+
+-- Which source rows link to a chat message the app already dual-wrote, decided once for all
+-- rows before the batches (merge/019), so parts merged side by side never claim one twin twice
+-- and the outcome does not depend on batch boundaries. A row with chat_message_id NULL matched
+-- a candidate but lost it to a better claim: it is migrated.
+CREATE TABLE IF NOT EXISTS :"tool.link_plan" (
+  source_table text NOT NULL,
+  source_id uuid NOT NULL,
+  chat_message_id uuid,
+  PRIMARY KEY (source_table, source_id)
 );
 
 -- Sessions merge created, and the prior values of sessions it only updated, so rollback
