@@ -9,11 +9,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from consolidation import journal
+from consolidation import faults, journal
 from consolidation.config import Config
 from consolidation.errors import PhaseOrderError, UsageError
 from consolidation.phases import backup, capture, merge
-from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
+from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from consolidation.session_key import direct_session_id, message_id
 
 FIXTURES = Path(__file__).parent / "fixtures/merge"
@@ -220,3 +220,58 @@ def test_resuming_with_another_configuration_is_refused_unless_forced(merged) ->
         merge.apply(conn, other, journal.start_run(conn, other, "test"))
     forced = merge.apply(conn, other, journal.start_run(conn, other, "test"), force_order=True)
     assert forced.totals == first.totals
+
+
+def _merge_seeded(database: LocalDatabase, *, workers: int, batch_size: int) -> merge.MergeResult:
+    with database.connect() as conn:
+        run = journal.start_run(conn, CONFIG, "test")
+        backup.apply(conn, CONFIG, run)
+        return merge.apply(conn, CONFIG, run, batch_size=batch_size, workers=workers)
+
+
+def test_the_outcome_does_not_depend_on_workers_or_batch_boundaries(
+    local_cluster: LocalCluster, legacy_template: LocalDatabase
+) -> None:
+    # One worker in large batches against three workers in small ones: the same rows, fates,
+    # links, sessions and sequences (batch numbers aside, which name when, not what).
+    alone = local_cluster.create("merge_one_worker", template=legacy_template)
+    side_by_side = local_cluster.create("merge_three_workers", template=legacy_template)
+    try:
+        _merge_seeded(alone, workers=1, batch_size=5000)
+        result = _merge_seeded(side_by_side, workers=3, batch_size=40)
+        assert result.workers == 3 and result.batches > 3
+        with side_by_side.connect() as conn:
+            parts = conn.execute(
+                "SELECT source_table, count(*) FROM consolidation.high_water GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+            linked = conn.execute(
+                "SELECT count(*) FROM consolidation.provenance WHERE fate = 'linked'"
+            ).fetchone()
+        assert parts == [("messages", 3), ("voice_notes", 3)]
+        assert linked[0] > 0, "the seeded data has dual-written rows to link"
+        differences = faults.compare(faults.fingerprint(alone), faults.fingerprint(side_by_side))
+        # Only the keyset positions differ: one part per worker.
+        assert [d.surface for d in differences] == ["consolidation.high_water"]
+    finally:
+        local_cluster.drop(alone)
+        local_cluster.drop(side_by_side)
+
+
+def test_a_legacy_duplicate_does_not_take_its_twins_chat_message(empty_db: LocalDatabase) -> None:
+    # Message 14 repeats 13 (same session, sender, time and content), and the app wrote one chat
+    # message for them: the link plan gives it to the lower id, whichever worker meets 14 first.
+    with empty_db.connect() as conn:
+        load_hand_built(conn)
+        conn.execute(
+            "INSERT INTO public.messages (id, booking_id, sender_id, type, content, metadata, created_at) "
+            "SELECT '00000000-0000-0000-0001-000000000014', booking_id, sender_id, type, content, metadata, "
+            "created_at FROM public.messages WHERE id = '00000000-0000-0000-0001-000000000013'"
+        )
+        run = journal.start_run(conn, CONFIG, "test")
+        backup.apply(conn, CONFIG, run)
+        merge.apply(conn, CONFIG, run, batch_size=1, workers=3)
+        twin = uuid.UUID("00000000-0000-0000-0003-000000000003")
+        assert fate_of(conn, "messages", "00000000-0000-0000-0001-000000000013") == [("linked", None, twin)]
+        duplicate = uuid.UUID("00000000-0000-0000-0001-000000000014")
+        own_id = message_id(CONFIG.session_rule.direct_namespace, "messages", duplicate)
+        assert fate_of(conn, "messages", str(duplicate)) == [("migrated", None, own_id)]
