@@ -1,9 +1,11 @@
 """bench/merge: the merge's wall time against one bare INSERT ... SELECT of the same rows, and its peak RSS.
 
 Usage: .venv/bin/python bench/merge.py [--messages 1000000] [--voice-notes 200000] [--batch-size N]
+                                       [--workers N]
 Starts a throwaway local stack, generates the legacy data set-based in SQL, runs
-`consolidate merge --apply` as a child process (so its peak RSS is the tool's own), then times a
-bare INSERT ... SELECT of the same rows into a scratch copy of chat_messages in the same run.
+`consolidate merge --apply` as a child process (so its peak RSS is the tool's own) on a copy of
+it with the configured workers and on another with one worker, then times a bare
+INSERT ... SELECT of the same rows into a scratch copy of chat_messages in the same run.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from pathlib import Path
 
 import psycopg
 
-from consolidation.pytest_plugin import LocalCluster, apply_legacy_schema
+from consolidation.config import Config
+from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from consolidation.stack import Stack
 
 GENERATE = """
@@ -73,19 +76,34 @@ FROM public.voice_notes WHERE context_type = 'chat';
 """
 
 
+def _merge(database: LocalDatabase, workers: int, batch_size: int | None) -> float:
+    command = [str(Path(sys.executable).parent / "consolidate"), "merge", "--apply", "--force-order"]
+    command += ["--workers", str(workers)]
+    if batch_size:
+        command += ["--batch-size", str(batch_size)]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=database.environment(), capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"merge failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--voice-notes", type=int, default=200_000)
     parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=Config().merge.workers)
     args = parser.parse_args()
 
     directory = Path(tempfile.mkdtemp(prefix="bench-merge-"))
     stack = Stack(directory)
     stack.up()
     try:
-        database = LocalCluster(stack).create("bench_merge")
-        with psycopg.connect(database.url, autocommit=True) as conn:
+        cluster = LocalCluster(stack)
+        source = cluster.create("bench_source")
+        with psycopg.connect(source.url, autocommit=True) as conn:
             apply_legacy_schema(conn)
             started = time.perf_counter()
             sizes = {
@@ -100,24 +118,30 @@ def main() -> None:
                 f"generated {args.messages} messages + {args.voice_notes} voice notes "
                 f"in {time.perf_counter() - started:.1f}s"
             )
-        command = [str(Path(sys.executable).parent / "consolidate"), "merge", "--apply", "--force-order"]
-        if args.batch_size:
-            command += ["--batch-size", str(args.batch_size)]
-        started = time.perf_counter()
-        done = subprocess.run(command, env=database.environment(), capture_output=True, text=True)
-        merge_seconds = time.perf_counter() - started
-        if done.returncode != 0:
-            sys.exit(f"merge failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        # Each merge on its own copy of the generated data: the configured workers, then one.
+        seconds: dict[int, float] = {}
+        for workers in dict.fromkeys((args.workers, 1)):
+            copy = cluster.create(f"bench_merge_{workers}", template=source)
+            seconds[workers] = _merge(copy, workers, args.batch_size)
+            with psycopg.connect(copy.url, autocommit=True) as conn:
+                migrated = conn.execute("SELECT count(*) FROM consolidation.provenance").fetchone()[0]
+            cluster.drop(copy)
         peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        with psycopg.connect(database.url, autocommit=True) as conn:
+        with psycopg.connect(source.url, autocommit=True) as conn:
             started = time.perf_counter()
             conn.execute(BARE_INSERT)
             bare_seconds = time.perf_counter() - started
-            migrated = conn.execute("SELECT count(*) FROM consolidation.provenance").fetchone()[0]
             bare_rows = conn.execute("SELECT count(*) FROM public.bench_scratch").fetchone()[0]
-        print(f"merge:                {merge_seconds:8.1f}s  ({migrated} rows with provenance)")
         print(f"bare INSERT ... SELECT: {bare_seconds:6.1f}s  ({bare_rows} rows)")
-        print(f"ratio:                {merge_seconds / bare_seconds:8.2f}  (target <= 1.5 now, 1.2 later)")
+        for workers, taken in seconds.items():
+            print(
+                f"merge, {workers} worker{'s' if workers > 1 else ' '}: {taken:8.1f}s  "
+                f"({migrated} rows with provenance)  ratio {taken / bare_seconds:.2f}"
+            )
+        print(
+            f"ratio:                {seconds[args.workers] / bare_seconds:8.2f}  "
+            f"({args.workers} workers; target <= 1.5 now, 1.2 later)"
+        )
         print(f"peak RSS (tool):      {peak_rss_mb:8.1f} MB (target <= 150)")
     finally:
         stack.down()
