@@ -19,6 +19,9 @@ created AS (
                                 :"chat_sessions.created_at", :"chat_sessions.last_message_at")
   SELECT w.session_id, w.participants, w.type, w.booking_id, w.status, w.created_at, w.last_message_at
   FROM wanted AS w
+  -- In id order: two workers wanting the same new sessions wait for each other in one order,
+  -- never in a cycle.
+  ORDER BY w.session_id
   ON CONFLICT (:"chat_sessions.id") DO NOTHING
   RETURNING :"chat_sessions.id"
 )
