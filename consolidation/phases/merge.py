@@ -145,10 +145,9 @@ def statements(config: Config) -> list[Step]:
     def render(relative: str) -> str:
         return sqlfiles.render(relative, names)
 
-    steps = [Step(PHASE, "005_link_candidates", candidates(config))]
     # Once per run, before the batches: cut each source into parts, then decide which rows link
     # to a chat message the app already wrote (over both sources at once, so the plan is global).
-    steps += [
+    steps = [
         Step(
             PHASE,
             f"014_parts_{source}",
@@ -156,6 +155,7 @@ def statements(config: Config) -> list[Step]:
         )
         for source in SOURCES
     ]
+    steps.append(Step(PHASE, "005_link_candidates", candidates(config)))
     steps.append(Step(PHASE, "007_unplanned_candidates", render("merge/007_unplanned_candidates.sql")))
     scope = "\nUNION ALL\n".join(
         f"({render(SELECT_FILES[source]).rstrip()}\n{render(LINK_SCOPE_FILES[source]).rstrip()})"
