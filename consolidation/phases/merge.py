@@ -46,10 +46,15 @@ SELECT_FILES = {
     "messages": "merge/010_select_messages.sql",
     "voice_notes": "merge/011_select_voice_notes.sql",
 }
-# Which rows a batch reads: the next keyset range, or the rows whose changes were captured.
+# Which rows a batch reads: the next keyset range, the rows a part's sweep finds without a fate,
+# or the rows whose changes were captured.
 KEYSET_FILES = {
     "messages": "merge/015_keyset_messages.sql",
     "voice_notes": "merge/017_keyset_voice_notes.sql",
+}
+SWEEP_FILES = {
+    "messages": "merge/015_sweep_messages.sql",
+    "voice_notes": "merge/017_sweep_voice_notes.sql",
 }
 # The rows the link plan decides (019), classified in one statement over both sources.
 LINK_SCOPE_FILES = {
@@ -168,9 +173,10 @@ def statements(config: Config) -> list[Step]:
     steps += [
         Step(
             PHASE,
-            f"020_classify_{source}",
-            classify_statement(config, render(path) + render(KEYSET_FILES[source]), TWINS_BY_PLAN),
+            f"020_{kind}_{source}",
+            classify_statement(config, render(path) + render(files[source]), TWINS_BY_PLAN),
         )
+        for kind, files in (("classify", KEYSET_FILES), ("sweep", SWEEP_FILES))
         for source, path in SELECT_FILES.items()
     ]
     steps += [
@@ -303,6 +309,7 @@ class _Shared:
 
 def _prepare_session(conn: psycopg.Connection) -> None:
     fix_output_settings(conn)
+    conn.prepare_threshold = None
     # Each batch is classified into temporary tables and re-read by every step; keep them in
     # memory (takes effect only before the session's first temporary table, hence here).
     conn.execute("SET temp_buffers = '256MB'")
@@ -360,13 +367,8 @@ class _Batches:
         with conn.transaction():
             self._timeouts()
             selected = conn.execute(
-                texts[f"020_classify_{source}"],
-                {
-                    **self.parameters,
-                    **position.keyset(),
-                    "sweep": position.pass_ > 1,
-                    "batch_size": self.batch_size,
-                },
+                texts[f"020_{'classify' if position.pass_ == 1 else 'sweep'}_{source}"],
+                {**self.parameters, **position.keyset(), "batch_size": self.batch_size},
             )
             if not selected.rowcount:
                 return None
