@@ -219,7 +219,10 @@ def backup_command(
     config, conn = _open(config_path, database_url)
     with conn:
         if not apply:
-            _preview(backup.statements(config, backup.schema_name()), "backup would run")
+            _preview(
+                backup.statements(config, backup.schema_name(), backup.unfinished(conn, config)),
+                "backup would run",
+            )
             return
         done = backup.apply(conn, config, journal.start_run(conn, config, "backup --apply"))
     _summary(

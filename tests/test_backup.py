@@ -74,9 +74,14 @@ def test_killed_after_its_commit_the_rerun_replaces_the_unrecorded_schema(empty_
         env={**empty_db.environment(), backup.CRASH_ENV: "committed"}, capture_output=True, timeout=60,
     )
     assert killed.returncode == -signal.SIGKILL
+    preview = subprocess.run(
+        [str(Path(sys.executable).parent / "consolidate"), "backup"],
+        env=empty_db.environment(), capture_output=True, text=True, timeout=60,
+    )
     with empty_db.connect() as conn:
         left = backup.unfinished(conn, CONFIG)
         assert len(left) == 1 and backup.backups(conn, CONFIG) == []
+        assert preview.returncode == 0 and f"drop_unfinished {left[0]}" in preview.stdout, preview.stdout
         made = backup.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
         schemas = conn.execute(
             "SELECT array_agg(nspname) FROM pg_namespace WHERE starts_with(nspname, %s)",
