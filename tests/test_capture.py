@@ -3,7 +3,11 @@ exactly once with its latest content; cut-over closes the legacy path and rollba
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -101,3 +105,30 @@ def test_merge_rollback_turns_capture_off_and_clears_its_log(merged) -> None:
     merge.rollback(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
     state = capture.state(conn, CONFIG)
     assert (state.on, state.logged) == (False, 0)
+
+
+def test_cut_over_killed_after_closing_the_legacy_tables_resumes_and_rollback_restores_them(
+    legacy_db: LocalDatabase,
+) -> None:
+    consolidate = str(Path(sys.executable).parent / "consolidate")
+    with legacy_db.connect() as conn:
+        run = journal.start_run(conn, CONFIG, "test")
+        backup.apply(conn, CONFIG, run)
+        merge.apply(conn, CONFIG, run)
+        before = cutover._snapshot(conn, CONFIG)
+    killed = subprocess.run(
+        [consolidate, "cutover", "apply"], env={**legacy_db.environment(), cutover.CRASH_ENV: "closed"},
+        capture_output=True, timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    with legacy_db.connect() as conn:
+        assert cutover._closed(conn, CONFIG) and cutover._snapshot(conn, CONFIG) != before
+    resumed = subprocess.run(
+        [consolidate, "cutover", "apply"], env=legacy_db.environment(), capture_output=True, text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    with legacy_db.connect() as conn:
+        cutover.rollback(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+        # The privileges and row security from before the first, killed attempt.
+        assert cutover._snapshot(conn, CONFIG) == before

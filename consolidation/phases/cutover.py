@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,8 @@ STOP = "cutover/020_stop_capture.sql"
 REOPEN = "cutover/090_reopen_legacy.sql"
 API_ROLES = ("anon", "authenticated", "service_role")
 MARKER = "legacy: cut over, service_role only"
+# Test hook for the resume test: SIGKILL this process once the legacy tables are closed.
+CRASH_ENV = "CONSOLIDATION_CRASH_IN_CUTOVER"
 
 
 @dataclass
@@ -145,7 +149,11 @@ def apply(
         record.details = {
             "snapshot": _earlier_snapshot(conn, config) if _closed(conn, config) else _snapshot(conn, config)
         }
+        # Journaled before the tables close: a cut-over killed after closing them resumes from it.
+        journal.save_details(conn, config, record)
         result.attempts += _bounded(conn, config, by_name["010_close_legacy"])
+        if os.environ.get(CRASH_ENV) == "closed":
+            os.kill(os.getpid(), signal.SIGKILL)
         forwarded = merge.forward(conn, config).run_counts
         result.attempts += _bounded(conn, config, by_name["020_stop_capture"])
         last = merge.forward(conn, config).run_counts
