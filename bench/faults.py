@@ -1,7 +1,7 @@
 """bench/faults: each phase SIGKILLed at seeded random points and re-run, against an uninterrupted run.
 
 Usage: .venv/bin/python bench/faults.py [--trials 10] [--seed 1] [--messages 3000] [--batch-size 25]
-                                        [--phases backup,merge,storage,policies]
+                                        [--phases backup,merge,storage,policies,constraints,cutover]
 Starts a throwaway local stack, seeds the synthetic legacy dataset, and for each phase in run
 order (each on the state the ones before it leave) runs consolidation.faults' trials: the phase
 through the `consolidate` command, killed after a delay the seeded RNG draws within the
@@ -32,7 +32,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="Seeds the kill delays (and the dataset).")
     parser.add_argument("--messages", type=int, default=3000, help="Legacy messages to seed.")
     parser.add_argument("--batch-size", type=int, default=25, help="merge --batch-size.")
-    parser.add_argument("--phases", default="backup,merge,storage,policies", help="In run order.")
+    parser.add_argument(
+        "--phases", default=",".join(p.name for p in faults.default_phases()), help="In run order."
+    )
     parser.add_argument("--pg-bin", default=None, help="An installed PostgreSQL's bin folder.")
     args = parser.parse_args()
 

@@ -53,6 +53,9 @@ RUN_LOG = ("runs", "phase_records")
 # The run's own numbering: batch numbers, counts of batches and of sweeps (a resumed merge
 # sweeps once more), the run and record a row was written in.
 RUN_NUMBERING = ("batch", "batches", "pass", "run_id", "record_id")
+# Columns a phase sets to the clock when it has done a piece of work: that it is set is the
+# work, when is not.
+DONE_STAMPS = ("forwarded_at",)
 STAMPED = (
     r"^(nextval|now|clock_timestamp|transaction_timestamp|statement_timestamp|gen_random_uuid)\("
     r"|^CURRENT_TIMESTAMP"
@@ -107,6 +110,8 @@ def default_phases(batch_size: int = 25) -> list[Phase]:
         Phase("merge", ("merge", "--apply", "--batch-size", str(batch_size)), checks=(("verify",),)),
         Phase("storage", ("storage", "apply"), checks=(("storage", "verify"), ("verify",))),
         Phase("policies", ("policies", "apply"), checks=(("probe",),)),
+        Phase("constraints", ("constraints", "apply"), checks=(("constraints", "verify"),)),
+        Phase("cutover", ("cutover", "apply"), checks=(("verify",),)),
     ]
 
 
@@ -299,7 +304,11 @@ def _work_rows(conn: psycopg.Connection, schema: str, name: str) -> Counter[str]
         sqlfiles.load("faults/kept_columns.sql"),
         {"schema": schema, "table": name, "numbering": list(RUN_NUMBERING), "stamped": STAMPED},
     ).fetchall()
-    columns = sql.SQL(", ").join(sql.Identifier(row[0]) for row in kept)
+    names = [sql.Identifier(row[0]) for row in kept]
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} IS NOT NULL").format(name) if row[0] in DONE_STAMPS else name
+        for row, name in zip(kept, names, strict=True)
+    )
     return _digests(
         conn, sql.SQL("SELECT md5(ROW({})::text) FROM {}").format(columns, sql.Identifier(schema, name))
     )

@@ -26,6 +26,8 @@ EXPECTATIONS = [
     Expectation("merge", lands_mid_phase=True),
     Expectation("storage", lands_mid_phase=True),
     Expectation("policies", lands_mid_phase=False),
+    Expectation("constraints", lands_mid_phase=False),
+    Expectation("cutover", lands_mid_phase=False),
 ]
 
 
