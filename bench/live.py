@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=400.0, help="writes per second")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of writes before merge starts")
+    parser.add_argument("--workers", type=int, default=None, help="merge --workers (default: the tool's)")
     args = parser.parse_args()
 
     directory = Path(tempfile.mkdtemp(prefix="bench-live-"))
@@ -61,6 +62,7 @@ def main() -> None:
             writes=args.writes,
             rate=args.rate,
             idle_seconds=args.idle,
+            workers=args.workers,
         )
         report, outcome = result.report, result.outcome
         print(f"writes: {dict(report.operations)} (errors: {len(report.errors)})")

@@ -149,7 +149,14 @@ class LiveResult:
 
 
 def run_live(
-    url: str, env: dict[str, str], consolidate: str, *, writes: int, rate: float, idle_seconds: float
+    url: str,
+    env: dict[str, str],
+    consolidate: str,
+    *,
+    writes: int,
+    rate: float,
+    idle_seconds: float,
+    workers: int | None = None,
 ) -> LiveResult:
     """Writer idle for IDLE_SECONDS, then `merge --apply` while it writes, then the writer stops
     (the app switched) and `cutover apply` runs; then check every row the writer wrote."""
@@ -160,9 +167,10 @@ def run_live(
     time.sleep(idle_seconds)
     writer.window = "merge"
     started = time.perf_counter()
-    merged = subprocess.run(
-        [consolidate, "merge", "--apply", "--force-order"], env=env, capture_output=True, text=True
-    )
+    command = [consolidate, "merge", "--apply", "--force-order"]
+    if workers:
+        command += ["--workers", str(workers)]
+    merged = subprocess.run(command, env=env, capture_output=True, text=True)
     merge_seconds = time.perf_counter() - started
     writer.window = "after merge"
     time.sleep(min(1.0, idle_seconds))
