@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import time
 from pathlib import Path
 
-from consolidation.live import run_live
+import psycopg
+
+from consolidation.config import Config
+from consolidation.live import LegacyWriter, check, run_live
 from consolidation.pytest_plugin import LocalDatabase
 
 CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
@@ -22,3 +27,30 @@ def test_writes_during_merge_end_in_chat_messages_exactly_once_with_their_latest
     assert result.report.latencies.get("merge"), "the writer wrote nothing while merge ran"
     assert sum(result.report.operations.values()) > 100
     assert (result.outcome.missing, result.outcome.stale, result.outcome.duplicates) == ([], [], 0)
+
+
+def test_merge_returns_while_the_app_keeps_writing(legacy_db: LocalDatabase) -> None:
+    # The app never stops writing before its cut-over: merge forwards what was logged when it
+    # began forwarding and returns, instead of chasing the writer. The writer here would write
+    # for 20 s; merge of the small dataset takes a few.
+    writer = LegacyWriter(legacy_db.url, writes=20000, rate=1000)
+    writer.start()
+    try:
+        time.sleep(0.5)
+        merged = subprocess.run(
+            [CONSOLIDATE, "merge", "--apply", "--force-order"], env=legacy_db.environment(),
+            capture_output=True, text=True, timeout=120,
+        )
+        assert merged.returncode == 0, merged.stdout + merged.stderr
+        assert writer.is_alive(), "merge only returned once the writer had stopped"
+    finally:
+        writer.stop_event.set()
+        writer.join(timeout=60)
+    cut = subprocess.run(
+        [CONSOLIDATE, "cutover", "apply"], env=legacy_db.environment(), capture_output=True, text=True,
+        timeout=120,
+    )
+    assert cut.returncode == 0, cut.stdout + cut.stderr
+    with psycopg.connect(legacy_db.url, autocommit=True) as conn:
+        outcome = check(conn, Config(), writer.report)
+    assert (outcome.missing, outcome.stale, outcome.duplicates) == ([], [], 0)

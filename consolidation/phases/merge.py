@@ -412,19 +412,20 @@ class _Batches:
             self.shared.progress(position.source, sum(v for k, v in found.items() if k != "sessions_created"))
         return counts, batches
 
-    def forward(self, source: str) -> Counter[str] | None:
-        """Forward the next captured changes of SOURCE in one transaction; None when none wait."""
+    def forward(self, source: str, upto: int) -> Counter[str] | None:
+        """Forward the next captured changes of SOURCE logged up to log id UPTO, in one
+        transaction; None when none wait."""
         for attempt in self.retrying:
             with attempt:
-                return self._forward_once(source)
+                return self._forward_once(source, upto)
         return None
 
-    def _forward_once(self, source: str) -> Counter[str] | None:
+    def _forward_once(self, source: str, upto: int) -> Counter[str] | None:
         conn, texts = self.conn, self.texts
         with conn.transaction():
             self._timeouts()
             taken = conn.execute(
-                texts["050_take"], {"source_table": source, "batch_size": self.batch_size}
+                texts["050_take"], {"source_table": source, "upto": upto, "batch_size": self.batch_size}
             ).rowcount
             if not taken:
                 return None
@@ -588,10 +589,15 @@ def apply(
 
 
 def forward_all(batches: _Batches, on_progress: ProgressCallback | None = None) -> Counter[str]:
-    """Forward every captured change that waits, source by source, until none is left."""
+    """Forward every captured change logged so far, source by source. Changes logged meanwhile
+    are left to the next run (or the cut-over): under an app that never stops writing, chasing
+    them would never end."""
     counts: Counter[str] = Counter()
+    upto = batches.conn.execute(
+        sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(identifiers(batches.config)["tool.capture_log"])
+    ).fetchone()[0]
     for source in SOURCES:
-        while (done := batches.forward(source)) is not None:
+        while (done := batches.forward(source, upto)) is not None:
             counts.update(done)
             if on_progress:
                 on_progress(source, 0)
