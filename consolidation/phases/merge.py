@@ -107,10 +107,17 @@ def _step_name(relative: str) -> str:
 def candidates(config: Config) -> str:
     """The run's snapshot of chat messages that legacy rows may already have been written as."""
     names = identifiers(config)
+    # Rows merge wrote or already linked are nobody's twin: left out as the table is made (an
+    # anti-join), not deleted after, which would leave the table as large as chat_messages.
     return (
-        sql.SQL("DROP TABLE IF EXISTS link_candidates;\nCREATE TEMP TABLE link_candidates AS\n{};\n{}")
+        sql.SQL(
+            "DROP TABLE IF EXISTS link_candidates;\nCREATE TEMP TABLE link_candidates AS\n"
+            "SELECT lc.* FROM (\n{}\n) AS lc\n"
+            "WHERE NOT EXISTS (SELECT 1 FROM {} AS p WHERE p.chat_message_id = lc.chat_message_id);\n{}"
+        )
         .format(
-            sql.SQL(sqlfiles.render("merge/005_link_candidates.sql", names)),
+            sql.SQL(sqlfiles.render("merge/005_link_candidates.sql", names).rstrip()),
+            names["tool.provenance"],
             sql.SQL(sqlfiles.render("merge/006_link_candidates_index.sql", names)),
         )
         .as_string(None)
