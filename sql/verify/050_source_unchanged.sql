@@ -12,8 +12,14 @@ SELECT f.source_table, f.source_id::text,
 FROM fates AS f
 LEFT JOIN :"messages" AS m ON f.source_table = 'messages' AND m.:"messages.id" = f.source_id
 LEFT JOIN :"voice_notes" AS v ON f.source_table = 'voice_notes' AND v.:"voice_notes.id" = f.source_id
-WHERE CASE f.source_table
-        WHEN 'messages' THEN hash_record_extended(jsonb_populate_record(m, jsonb_build_object(
+WHERE CASE
+        -- A row the storage phase never rewrote is hashed as it is (most rows: no lookups).
+        WHEN NOT EXISTS (SELECT 1 FROM :"tool.storage_rewrites" AS r
+                         WHERE r.table_name = f.source_table AND r.row_id = f.source_id
+                           AND r.state = 'rewritten')
+          THEN CASE f.source_table WHEN 'messages' THEN hash_record_extended(m, 0)::text
+                                   ELSE hash_record_extended(v, 0)::text END
+        WHEN f.source_table = 'messages' THEN hash_record_extended(jsonb_populate_record(m, jsonb_build_object(
           :'messages.file_url',
           :"tool.storage_original_text"('messages', m.:"messages.id", 'file_url', m.:"messages.file_url"),
           :'messages.metadata',
