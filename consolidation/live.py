@@ -7,7 +7,7 @@ import statistics
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 import psycopg
@@ -58,6 +58,8 @@ class LegacyWriter(threading.Thread):
         self.window = "idle"
         self.stop_event = threading.Event()
         self.report = WriterReport()
+        # The latest messages written, which the edits pick from.
+        self.recent: deque[uuid.UUID] = deque(maxlen=500)
 
     def run(self) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
@@ -73,10 +75,11 @@ class LegacyWriter(threading.Thread):
     def _one(self, conn: psycopg.Connection, n: int, pair: tuple[uuid.UUID, uuid.UUID]) -> None:
         report, window = self.report, self.window
         roll = self.random.random()
+        # Chosen before the clock starts: only the database's time is measured.
+        target = self.random.choice(self.recent) if self.recent else None
         started = time.perf_counter()
         try:
-            if roll < 0.2 and report.messages:
-                target = self.random.choice(list(report.messages)[-500:])
+            if roll < 0.2 and target is not None:
                 content = f"edit {n}"
                 conn.execute(UPDATE_MESSAGE, [content, target])
                 report.messages[target] = content
@@ -93,6 +96,7 @@ class LegacyWriter(threading.Thread):
                 content = f"live {n}"
                 conn.execute(INSERT_MESSAGE, [new, pair[0], pair[1], content])
                 report.messages[new] = content
+                self.recent.append(new)
                 kind = "insert message"
         except psycopg.Error as exc:
             report.errors.append(f"{type(exc).__name__}: {exc}".splitlines()[0])
@@ -157,6 +161,7 @@ def run_live(
     rate: float,
     idle_seconds: float,
     workers: int | None = None,
+    pause_ratio: float | None = None,
 ) -> LiveResult:
     """Writer idle for IDLE_SECONDS, then `merge --apply` while it writes, then the writer stops
     (the app switched) and `cutover apply` runs; then check every row the writer wrote."""
@@ -170,6 +175,8 @@ def run_live(
     command = [consolidate, "merge", "--apply", "--force-order"]
     if workers:
         command += ["--workers", str(workers)]
+    if pause_ratio is not None:
+        command += ["--pause-ratio", str(pause_ratio)]
     merged = subprocess.run(command, env=env, capture_output=True, text=True)
     merge_seconds = time.perf_counter() - started
     writer.window = "after merge"
