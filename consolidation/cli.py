@@ -146,6 +146,16 @@ WorkersOption = Annotated[
         "--workers", min=1, max=16, help="Connections merging side by side (default: merge.workers)."
     ),
 ]
+PauseRatioOption = Annotated[
+    float | None,
+    typer.Option(
+        "--pause-ratio",
+        min=0,
+        max=100,
+        help="After each batch, pause this many times as long as it took: gentler on a live app "
+        "(default: merge.pause_ratio).",
+    ),
+]
 
 
 def _summary(title: str, rows: dict) -> None:
@@ -235,6 +245,7 @@ def merge_command(
     apply: ApplyOption = False,
     batch_size: BatchSizeOption = None,
     workers: WorkersOption = None,
+    pause_ratio: PauseRatioOption = None,
     force_order: ForceOrderOption = False,
     config_path: ConfigOption = None,
     database_url: UrlOption = None,
@@ -260,11 +271,13 @@ def merge_command(
                 journal.start_run(conn, config, "merge --apply"),
                 batch_size=batch_size,
                 workers=workers,
+                pause_ratio=pause_ratio,
                 force_order=force_order,
                 on_progress=lambda _source, rows: progress.advance(task, rows),
             )
     _summary(
-        f"merge: this run ({done.batches} batches, {done.workers} workers)",
+        f"merge: this run ({done.batches} batches, {done.workers} workers"
+        + (f", paused {done.paused_seconds:.1f}s)" if done.paused_seconds else ")"),
         dict(sorted(done.run_counts.items())) or {"new rows": 0},
     )
     _summary("merge: every fate so far", done.totals)

@@ -147,6 +147,9 @@ class Merge(Strict):
     # Connections merging parts of the sources' key ranges side by side. Each is one busy
     # backend on the server: two use two cores while the app keeps its own.
     workers: int = Field(2, gt=0, le=16)
+    # After each batch a worker pauses this many times as long as the batch took (0: never), so
+    # the merge leaves the server idle time for the app's own queries: 1 halves its pace.
+    pause_ratio: float = Field(0.0, ge=0, le=100)
 
 
 class Storage(Strict):
@@ -215,10 +218,10 @@ class Config(Strict):
 
     def fingerprint(self) -> str:
         """A stable hash of the effective configuration, recorded in the journal."""
-        # Which database, and how many workers, is not how it is consolidated: pinning one or
-        # changing the other must not stop a resume.
+        # Which database, and how many workers at what pace, is not how it is consolidated:
+        # pinning one or changing the others must not stop a resume.
         mapping = self.model_dump(
-            mode="json", by_alias=True, exclude={"database": True, "merge": {"workers"}}
+            mode="json", by_alias=True, exclude={"database": True, "merge": {"workers", "pause_ratio"}}
         )
         canonical = json.dumps(mapping, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()

@@ -35,6 +35,9 @@ def test_fingerprint_changes_with_the_mapping() -> None:
     renamed = parse_config('[tables]\nmessages = "legacy_messages"\n')
     assert default.fingerprint() == Config().fingerprint()
     assert default.fingerprint() != renamed.fingerprint()
+    # How many workers at what pace is not how rows are consolidated: a resume may change them.
+    paced = parse_config("[merge]\nworkers = 1\npause_ratio = 2\n")
+    assert paced.merge.pause_ratio == 2 and paced.fingerprint() == default.fingerprint()
 
 
 def test_missing_config_file_is_a_config_error(tmp_path: Path) -> None:

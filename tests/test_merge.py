@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import tomllib
 import uuid
 from pathlib import Path
@@ -222,11 +223,39 @@ def test_resuming_with_another_configuration_is_refused_unless_forced(merged) ->
     assert forced.totals == first.totals
 
 
-def _merge_seeded(database: LocalDatabase, *, workers: int, batch_size: int) -> merge.MergeResult:
+def _merge_seeded(
+    database: LocalDatabase, *, workers: int, batch_size: int, pause_ratio: float | None = None
+) -> merge.MergeResult:
     with database.connect() as conn:
         run = journal.start_run(conn, CONFIG, "test")
         backup.apply(conn, CONFIG, run)
-        return merge.apply(conn, CONFIG, run, batch_size=batch_size, workers=workers)
+        return merge.apply(conn, CONFIG, run, batch_size=batch_size, workers=workers, pause_ratio=pause_ratio)
+
+
+def test_a_paced_merge_idles_between_batches_and_ends_in_the_same_state(
+    local_cluster: LocalCluster, legacy_template: LocalDatabase
+) -> None:
+    # The live-app pace: one worker that idles as long as each batch took. Same rows, fates,
+    # links, sessions, sequences and keyset positions as the same merge at full pace.
+    full = local_cluster.create("merge_full_pace", template=legacy_template)
+    paced = local_cluster.create("merge_paced", template=legacy_template)
+    try:
+        unpaused = _merge_seeded(full, workers=1, batch_size=300)
+        started = time.perf_counter()
+        result = _merge_seeded(paced, workers=1, batch_size=300, pause_ratio=1.0)
+        elapsed = time.perf_counter() - started
+        assert unpaused.paused_seconds == 0
+        assert result.batches == unpaused.batches > 3
+        assert 0 < result.paused_seconds < elapsed
+        with paced.connect() as conn:
+            details = conn.execute(
+                "SELECT details FROM consolidation.phase_records WHERE phase = 'merge' AND action = 'apply'"
+            ).fetchone()[0]
+        assert details["pause_ratio"] == 1.0 and details["paused_seconds"] > 0
+        assert faults.compare(faults.fingerprint(full), faults.fingerprint(paced)) == []
+    finally:
+        local_cluster.drop(full)
+        local_cluster.drop(paced)
 
 
 def test_the_outcome_does_not_depend_on_workers_or_batch_boundaries(

@@ -6,6 +6,7 @@ import os
 import queue
 import signal
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -253,6 +254,8 @@ class MergeResult:
     totals: dict[str, int] = field(default_factory=dict)
     batches: int = 0
     workers: int = 1
+    # Seconds the workers idled between batches, summed over workers (merge.pause_ratio).
+    paused_seconds: float = 0.0
     sessions_created: int = 0
     sequenced_sessions: int = 0
     backup_schema: str | None = None
@@ -280,6 +283,8 @@ def _positions(conn: psycopg.Connection, config: Config) -> list[Position]:
 def remaining(conn: psycopg.Connection, config: Config) -> int:
     """Source rows without a fate yet (the progress bar's total)."""
     names = identifiers(config)
+    # Only a progress bar's total: counted without parallel helpers, as the merge runs.
+    _limit_parallel(conn, 0)
     total = 0
     for source in SOURCES:
         count = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table(config, source))).fetchone()[0]
@@ -295,13 +300,24 @@ def remaining(conn: psycopg.Connection, config: Config) -> int:
 
 class _Shared:
     """What the workers of one run share: the committed-batch count (the crash hooks count across
-    workers), the progress callback, and the signal to stop after a worker failed."""
+    workers), the progress callback, the pause ratio, and the signal to stop after a worker failed."""
 
-    def __init__(self, on_progress: ProgressCallback | None) -> None:
+    def __init__(self, on_progress: ProgressCallback | None, pause_ratio: float = 0.0) -> None:
         self.lock = threading.Lock()
         self.committed = 0
         self.stop = threading.Event()
         self.on_progress = on_progress
+        self.pause_ratio = pause_ratio
+        self.paused = 0.0
+
+    def pause(self, started: float) -> None:
+        """Idle PAUSE_RATIO times as long as the work since STARTED took (cut short by a stop)."""
+        if not self.pause_ratio:
+            return
+        idle_from = time.perf_counter()
+        self.stop.wait(self.pause_ratio * (idle_from - started))
+        with self.lock:
+            self.paused += time.perf_counter() - idle_from
 
     def commit(self) -> int:
         with self.lock:
@@ -314,12 +330,24 @@ class _Shared:
                 self.on_progress(source, rows)
 
 
-def _prepare_session(conn: psycopg.Connection) -> None:
+def _prepare_session(conn: psycopg.Connection, parallel: int) -> None:
     fix_output_settings(conn)
     conn.prepare_threshold = None
     # Each batch is classified into temporary tables and re-read by every step; keep them in
     # memory (takes effect only before the session's first temporary table, hence here).
     conn.execute("SET temp_buffers = '256MB'")
+    _limit_parallel(conn, parallel)
+
+
+def _limit_parallel(conn: psycopg.Connection, parallel: int) -> None:
+    """At most PARALLEL parallel-query helpers per statement on CONN (never more than the server
+    allows): the merge keeps to as many busy backends as it has workers, and leaves the app the
+    rest of the server's cores."""
+    conn.execute(
+        "SELECT set_config('max_parallel_workers_per_gather',"
+        " least(current_setting('max_parallel_workers_per_gather')::int, %s)::text, false)",
+        [parallel],
+    )
 
 
 class _Batches:
@@ -405,7 +433,9 @@ class _Batches:
         counts: Counter[str] = Counter()
         batches = 0
         while not self.shared.stop.is_set():
+            started = time.perf_counter()
             done = self.run(position)
+            self.shared.pause(started)
             if done is None:
                 self.next_pass(position)
                 if position.pass_ > 1:
@@ -477,7 +507,8 @@ def _worker(
     batches = 0
     try:
         with db.sibling(main) as conn:
-            _prepare_session(conn)
+            # The workers are the parallelism: no parallel-query helpers besides.
+            _prepare_session(conn, 0)
             runner = _Batches(conn, config, batch_size, shared)
             while not shared.stop.is_set():
                 try:
@@ -537,6 +568,7 @@ def apply(
     *,
     batch_size: int | None = None,
     workers: int | None = None,
+    pause_ratio: float | None = None,
     force_order: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> MergeResult:
@@ -546,8 +578,10 @@ def apply(
     worker, the parts of the sources' key ranges are merged side by side on connections of their
     own, opened with CONN's credentials.
     """
-    _prepare_session(conn)
     result = MergeResult(workers=workers or config.merge.workers)
+    # What runs on CONN alone (the link plan, forwarding, sequencing) may use the other workers'
+    # share of the server as parallel-query helpers, and no more.
+    _prepare_session(conn, result.workers - 1)
     journal.install(conn, config)
     result.backup_schema = (
         backup.latest_verified(conn, config) if force_order else backup.require_verified(conn, config, PHASE)
@@ -569,7 +603,7 @@ def apply(
         # Capture first: a change made from here on is logged, so the backfill below and the
         # forwarding after it between them see every row.
         capture.install(conn, config)
-        shared = _Shared(on_progress)
+        shared = _Shared(on_progress, config.merge.pause_ratio if pause_ratio is None else pause_ratio)
         batches = _Batches(conn, config, batch_size or config.merge.batch_size, shared)
         batches.prepare(result.workers)
         counts, result.batches = _merge_parts(
@@ -583,12 +617,15 @@ def apply(
         # Batch numbers count per source; what the final pass records is marked batch 0.
         result.sequenced_sessions = batches.sequence(0)
         result.sessions_created = result.run_counts.pop("sessions_created", 0)
+        result.paused_seconds = shared.paused
         result.totals = totals(conn, config)
         record.counts = {"run": dict(result.run_counts), "totals": result.totals}
         record.details = {
             "batches": result.batches,
             "batch_size": batches.batch_size,
             "workers": result.workers,
+            "pause_ratio": shared.pause_ratio,
+            "paused_seconds": round(shared.paused, 3),
             "backup_schema": result.backup_schema,
             "sequenced_sessions": result.sequenced_sessions,
         }
@@ -600,12 +637,15 @@ def forward_all(batches: _Batches, on_progress: ProgressCallback | None = None) 
     are left to the next run (or the cut-over): under an app that never stops writing, chasing
     them would never end."""
     counts: Counter[str] = Counter()
+    started = time.perf_counter()
     upto = batches.conn.execute(
         sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(identifiers(batches.config)["tool.capture_log"])
     ).fetchone()[0]
     for source in SOURCES:
         while (done := batches.forward(source, upto)) is not None:
             counts.update(done)
+            batches.shared.pause(started)
+            started = time.perf_counter()
             if on_progress:
                 on_progress(source, 0)
     return counts
