@@ -1,6 +1,7 @@
 """bench/live: a steady legacy writer during merge and cut-over; its latency idle and during merge.
 
-Usage: .venv/bin/python bench/live.py [--messages 500000] [--writes 10000] [--rate 400] [--idle 5]
+Usage: .venv/bin/python bench/live.py [--messages 500000] [--writes 10000] [--rate 400] [--idle 10]
+                                      [--workers 1] [--pause-ratio 1]
 Starts a throwaway local stack (loopback), generates the legacy data set-based in SQL, starts a
 writer inserting and updating legacy messages and voice notes at a steady rate (bounded by
 --writes), runs `consolidate merge --apply` while it writes, stops the writer (the app switched)
@@ -11,6 +12,7 @@ chat_messages exactly once with its latest content. Exit 1 on any error, loss or
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -30,8 +32,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=500_000)
     parser.add_argument("--writes", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=400.0, help="writes per second")
-    parser.add_argument("--idle", type=float, default=5.0, help="seconds of writes before merge starts")
-    parser.add_argument("--workers", type=int, default=None, help="merge --workers (default: the tool's)")
+    parser.add_argument(
+        "--idle", type=float, default=10.0, help="seconds of writes before merge starts (the baseline)"
+    )
+    # How README tells an operator to merge while the app keeps writing: one worker, pausing as
+    # long as each batch took. `--workers 2 --pause-ratio 0` is the tool's default, fastest pace.
+    parser.add_argument("--workers", type=int, default=1, help="merge --workers")
+    parser.add_argument("--pause-ratio", type=float, default=1.0, help="merge --pause-ratio")
     args = parser.parse_args()
 
     directory = Path(tempfile.mkdtemp(prefix="bench-live-"))
@@ -54,6 +61,10 @@ def main() -> None:
                 f"generated {args.messages} messages + {args.messages // 5} voice notes "
                 f"in {time.perf_counter() - started:.1f}s"
             )
+            # Start from a quiet machine: the generated data written out now, not by the
+            # checkpointer or the kernel's writeback while the writer's latency is measured.
+            conn.execute("CHECKPOINT")
+        os.sync()
         consolidate = str(Path(sys.executable).parent / "consolidate")
         result = run_live(
             database.url,
@@ -63,8 +74,10 @@ def main() -> None:
             rate=args.rate,
             idle_seconds=args.idle,
             workers=args.workers,
+            pause_ratio=args.pause_ratio,
         )
         report, outcome = result.report, result.outcome
+        print(f"merge --workers {args.workers} --pause-ratio {args.pause_ratio}")
         print(f"writes: {dict(report.operations)} (errors: {len(report.errors)})")
         for window in ("idle", "merge", "after merge"):
             n = len(report.latencies.get(window, []))

@@ -163,12 +163,16 @@ def run_live(
     workers: int | None = None,
     pause_ratio: float | None = None,
 ) -> LiveResult:
-    """Writer idle for IDLE_SECONDS, then `merge --apply` while it writes, then the writer stops
-    (the app switched) and `cutover apply` runs; then check every row the writer wrote."""
+    """Writer warmed up for a second and idle for IDLE_SECONDS, then `merge --apply` while it
+    writes, then the writer stops (the app switched) and `cutover apply` runs; then check every
+    row the writer wrote."""
     import subprocess
 
     writer = LegacyWriter(url, writes=writes, rate=rate)
+    writer.window = "warm-up"  # its first second (connecting, first plans) is no one's baseline
     writer.start()
+    time.sleep(1.0)
+    writer.window = "idle"
     time.sleep(idle_seconds)
     writer.window = "merge"
     started = time.perf_counter()

@@ -19,12 +19,21 @@ CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
 def test_writes_during_merge_end_in_chat_messages_exactly_once_with_their_latest_content(
     legacy_db: LocalDatabase,
 ) -> None:
+    # At the pace README gives for a live app: one worker, idling as long as each batch took.
     result = run_live(
-        legacy_db.url, legacy_db.environment(), CONSOLIDATE, writes=600, rate=200, idle_seconds=0.5
+        legacy_db.url,
+        legacy_db.environment(),
+        CONSOLIDATE,
+        writes=600,
+        rate=200,
+        idle_seconds=0.5,
+        workers=1,
+        pause_ratio=1.0,
     )
     assert (result.merge_exit, result.cutover_exit) == (0, 0), result.output
     assert result.report.errors == []
     assert result.report.latencies.get("merge"), "the writer wrote nothing while merge ran"
+    assert "paused" in result.output, "merge did not idle between batches"
     assert sum(result.report.operations.values()) > 100
     assert (result.outcome.missing, result.outcome.stale, result.outcome.duplicates) == ([], [], 0)
 
