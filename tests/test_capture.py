@@ -47,6 +47,42 @@ def merged(legacy_db: LocalDatabase) -> psycopg.Connection:
         yield conn
 
 
+def test_the_trigger_logs_each_change_by_key_and_operation(legacy_db: LocalDatabase) -> None:
+    # What the log must say for forwarding to see every row: an insert, an edit, a key change
+    # (the old key updated away, the new one a row of its own), a deletion; for both sources.
+    with legacy_db.connect() as conn:
+        journal.install(conn, CONFIG)
+        capture.install(conn, CONFIG)
+        message, voice_note = conn.execute(
+            "SELECT (SELECT id FROM messages ORDER BY id LIMIT 1),"
+            " (SELECT id FROM voice_notes ORDER BY id LIMIT 1)"
+        ).fetchone()
+        moved = uuid.UUID("0eeeeeee-0000-4000-8000-000000000002")
+        as_app(
+            conn,
+            "INSERT INTO messages (id, booking_id, sender_id, type, content, created_at) "
+            "SELECT %s, booking_id, sender_id, type, 'new', now() FROM messages WHERE id = %s",
+            [NEW_ID, message],
+        )
+        as_app(conn, "UPDATE messages SET content = 'edited' WHERE id = %s", [NEW_ID])
+        as_app(conn, "UPDATE messages SET id = %s WHERE id = %s", [moved, NEW_ID])
+        as_app(conn, "DELETE FROM messages WHERE id = %s", [moved])
+        as_app(conn, "UPDATE voice_notes SET file_name = 'renamed' WHERE id = %s", [voice_note])
+        as_app(conn, "DELETE FROM voice_notes WHERE id = %s", [voice_note])
+        logged = conn.execute(
+            "SELECT source_table, source_id, operation FROM consolidation.capture_log ORDER BY id"
+        ).fetchall()
+    assert logged == [
+        ("messages", NEW_ID, "INSERT"),
+        ("messages", NEW_ID, "UPDATE"),
+        ("messages", NEW_ID, "UPDATE"),
+        ("messages", moved, "INSERT"),
+        ("messages", moved, "DELETE"),
+        ("voice_notes", voice_note, "UPDATE"),
+        ("voice_notes", voice_note, "DELETE"),
+    ]
+
+
 def test_app_writes_after_the_backfill_are_forwarded_and_cut_over_closes_the_path(merged) -> None:
     conn = merged
     assert capture.state(conn, CONFIG).on
