@@ -232,6 +232,21 @@ def _merge_seeded(
         return merge.apply(conn, CONFIG, run, batch_size=batch_size, workers=workers, pause_ratio=pause_ratio)
 
 
+def test_the_merge_takes_no_parallel_helpers_beyond_its_workers(legacy_db: LocalDatabase) -> None:
+    # Two workers: what runs on the phase connection alone may take one parallel helper (the
+    # other worker's share), never the server's default two; the progress count takes none and
+    # leaves the session as it found it.
+    with legacy_db.connect() as conn:
+        setting = "SELECT current_setting('max_parallel_workers_per_gather')::int"
+        assert conn.execute(setting).fetchone()[0] == 2
+        merge.remaining(conn, CONFIG)
+        assert conn.execute(setting).fetchone()[0] == 2
+        run = journal.start_run(conn, CONFIG, "test")
+        backup.apply(conn, CONFIG, run)
+        merge.apply(conn, CONFIG, run, workers=2)
+        assert conn.execute(setting).fetchone()[0] == 1
+
+
 def test_a_paced_merge_idles_between_batches_and_ends_in_the_same_state(
     local_cluster: LocalCluster, legacy_template: LocalDatabase
 ) -> None:

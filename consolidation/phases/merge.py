@@ -283,18 +283,21 @@ def _positions(conn: psycopg.Connection, config: Config) -> list[Position]:
 def remaining(conn: psycopg.Connection, config: Config) -> int:
     """Source rows without a fate yet (the progress bar's total)."""
     names = identifiers(config)
-    # Only a progress bar's total: counted without parallel helpers, as the merge runs.
-    _limit_parallel(conn, 0)
     total = 0
-    for source in SOURCES:
-        count = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table(config, source))).fetchone()[0]
-        fated = 0
-        if journal.installed(conn, config):
-            for ledger in ("tool.provenance", "tool.quarantine", "tool.excluded"):
-                fated += conn.execute(
-                    sql.SQL("SELECT count(*) FROM {} WHERE source_table = %s").format(names[ledger]), [source]
-                ).fetchone()[0]
-        total += max(count - fated, 0)
+    with conn.transaction():
+        # Only a progress bar's total: counted without parallel helpers (for this transaction).
+        _limit_parallel(conn, 0, local=True)
+        for source in SOURCES:
+            counted = sql.SQL("SELECT count(*) FROM {}").format(table(config, source))
+            count = conn.execute(counted).fetchone()[0]
+            fated = 0
+            if journal.installed(conn, config):
+                for ledger in ("tool.provenance", "tool.quarantine", "tool.excluded"):
+                    fated += conn.execute(
+                        sql.SQL("SELECT count(*) FROM {} WHERE source_table = %s").format(names[ledger]),
+                        [source],
+                    ).fetchone()[0]
+            total += max(count - fated, 0)
     return total
 
 
@@ -339,14 +342,14 @@ def _prepare_session(conn: psycopg.Connection, parallel: int) -> None:
     _limit_parallel(conn, parallel)
 
 
-def _limit_parallel(conn: psycopg.Connection, parallel: int) -> None:
+def _limit_parallel(conn: psycopg.Connection, parallel: int, *, local: bool = False) -> None:
     """At most PARALLEL parallel-query helpers per statement on CONN (never more than the server
-    allows): the merge keeps to as many busy backends as it has workers, and leaves the app the
-    rest of the server's cores."""
+    allows), for the session or, LOCAL, the transaction: the merge keeps to as many busy backends
+    as it has workers, and leaves the app the rest of the server's cores."""
     conn.execute(
         "SELECT set_config('max_parallel_workers_per_gather',"
-        " least(current_setting('max_parallel_workers_per_gather')::int, %s)::text, false)",
-        [parallel],
+        " least(current_setting('max_parallel_workers_per_gather')::int, %s)::text, %s)",
+        [parallel, local],
     )
 
 
