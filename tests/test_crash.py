@@ -95,7 +95,10 @@ def test_killed_merge_resumes_to_the_uninterrupted_state(
                 "SELECT coalesce(sum(batches), 0) FROM consolidation.high_water"
             ).fetchone()[0]
             running = journal.latest(conn, Config(), "merge", status="running")
-        assert committed == (batch if hook == CRASH_AFTER_BATCH_ENV else batch - 1)
+        # The hook counts commits across workers: by the time it kills, the other worker may have
+        # committed a batch more than the count it saw (and the in-batch check may have seen one).
+        expected = batch if hook == CRASH_AFTER_BATCH_ENV else batch - 1
+        assert expected <= committed <= expected + Config().merge.workers
         assert running is not None, "the killed run leaves its 'running' record"
         resumed = merge(database)
         assert resumed.returncode == 0, resumed.stderr
