@@ -141,6 +141,25 @@ def check(conn: psycopg.Connection, config: Config, report: WriterReport) -> Out
     return Outcome(missing, stale, duplicates)
 
 
+def cpu_times() -> tuple[int, int] | None:
+    """The machine's CPU time so far and the part of it stolen by the hypervisor (ticks, from
+    /proc/stat), or None where that is not readable (not Linux)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return sum(fields[:8]), fields[7] if len(fields) > 7 else 0
+
+
+def steal_percent(since: tuple[int, int] | None, until: tuple[int, int] | None) -> float | None:
+    """The share of CPU time the hypervisor took between two cpu_times() readings, in percent:
+    time the writer and the database could not run whatever the tool did."""
+    if since is None or until is None or until[0] <= since[0]:
+        return None
+    return 100.0 * (until[1] - since[1]) / (until[0] - since[0])
+
+
 @dataclass
 class LiveResult:
     report: WriterReport
@@ -150,6 +169,8 @@ class LiveResult:
     merge_exit: int
     cutover_exit: int
     output: str
+    # Per window ("idle", "merge"): the share of CPU time stolen by the hypervisor, in percent.
+    steal: dict[str, float | None] = field(default_factory=dict)
 
 
 def run_live(
@@ -173,8 +194,10 @@ def run_live(
     writer.start()
     time.sleep(1.0)
     writer.window = "idle"
+    idle_from = cpu_times()
     time.sleep(idle_seconds)
     writer.window = "merge"
+    merge_from = cpu_times()
     started = time.perf_counter()
     command = [consolidate, "merge", "--apply", "--force-order"]
     if workers:
@@ -183,6 +206,7 @@ def run_live(
         command += ["--pause-ratio", str(pause_ratio)]
     merged = subprocess.run(command, env=env, capture_output=True, text=True)
     merge_seconds = time.perf_counter() - started
+    merge_until = cpu_times()
     writer.window = "after merge"
     time.sleep(min(1.0, idle_seconds))
     writer.stop_event.set()
@@ -200,4 +224,5 @@ def run_live(
         merged.returncode,
         cut.returncode,
         merged.stdout + merged.stderr + cut.stdout + cut.stderr,
+        {"idle": steal_percent(idle_from, merge_from), "merge": steal_percent(merge_from, merge_until)},
     )
