@@ -29,6 +29,10 @@ from consolidation.live import LiveResult, run_live
 from consolidation.pytest_plugin import LocalCluster, apply_legacy_schema
 from consolidation.stack import Stack
 
+# A run whose idle or merge window lost more than this share of the machine's CPU time to the
+# hypervisor measured the host, not the tool: reported, but left out of the median.
+DISTURBED_STEAL = 2.0
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -59,7 +63,7 @@ def main() -> None:
         generate(generated.url, args.messages)
         consolidate = str(Path(sys.executable).parent / "consolidate")
         print(f"merge --workers {args.workers} --pause-ratio {args.pause_ratio}")
-        ratios, failed = [], False
+        ratios, disturbed, failed = [], [], False
         for number in range(1, args.runs + 1):
             database = cluster.create("bench_live", template=generated)
             # Start from a quiet machine: the copied data written out now, not by the
@@ -77,14 +81,21 @@ def main() -> None:
                 workers=args.workers,
                 pause_ratio=args.pause_ratio,
             )
-            ratios.append(report_run(number, result))
+            ratio = report_run(number, result)
+            if any(share is not None and share > DISTURBED_STEAL for share in result.steal.values()):
+                print(f"  disturbed: over {DISTURBED_STEAL:.0f}% of the CPU time stolen; not in the median")
+                disturbed.append(ratio)
+            else:
+                ratios.append(ratio)
             failed = failed or not result_is_whole(result)
             cluster.drop(database)
-        if args.runs > 1:
+        if args.runs > 1 and ratios:
             met = sum(ratio <= 2 for ratio in ratios)
             print(
-                f"p99 during merge / idle over {args.runs} runs: median {statistics.median(ratios):.2f} "
-                f"(target <= 2; met in {met} of {args.runs}): " + ", ".join(f"{r:.2f}" for r in ratios)
+                f"p99 during merge / idle over {len(ratios)} undisturbed runs: median "
+                f"{statistics.median(ratios):.2f} (target <= 2; met in {met} of {len(ratios)}): "
+                + ", ".join(f"{r:.2f}" for r in ratios)
+                + (f"; disturbed runs: {', '.join(f'{r:.2f}' for r in disturbed)}" if disturbed else "")
             )
         if failed:
             sys.exit(1)
