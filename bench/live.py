@@ -1,7 +1,7 @@
 """bench/live: a steady legacy writer during merge and cut-over; its latency idle and during merge.
 
 Usage: .venv/bin/python bench/live.py [--messages 500000] [--writes 10000] [--rate 400] [--idle 10]
-                                      [--workers 1] [--pause-ratio 1] [--runs 1]
+                                      [--workers 1] [--pause-ratio 1] [--runs 1] [--durable]
 Starts a throwaway local stack (loopback), generates the legacy data set-based in SQL, starts a
 writer inserting and updating legacy messages and voice notes at a steady rate (bounded by
 --writes), runs `consolidate merge --apply` while it writes, stops the writer (the app switched)
@@ -52,17 +52,26 @@ def main() -> None:
         default=1,
         help="runs, each on a fresh copy of the generated data; the median ratio is the figure",
     )
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        help="a server as durable as production (fsync, synchronous commit, full-page writes on); "
+        "by default the throwaway stack trades them for speed",
+    )
     args = parser.parse_args()
 
     directory = Path(tempfile.mkdtemp(prefix="bench-live-"))
     stack = Stack(directory)
-    stack.up()
+    stack.up(durable=args.durable)
     try:
         cluster = LocalCluster(stack)
         generated = cluster.create("bench_live_generated")
         generate(generated.url, args.messages)
         consolidate = str(Path(sys.executable).parent / "consolidate")
-        print(f"merge --workers {args.workers} --pause-ratio {args.pause_ratio}")
+        print(
+            f"merge --workers {args.workers} --pause-ratio {args.pause_ratio}; "
+            f"server {'durable (fsync, synchronous commit on)' if args.durable else 'throwaway (fsync off)'}"
+        )
         ratios, disturbed, failed = [], [], False
         for number in range(1, args.runs + 1):
             database = cluster.create("bench_live", template=generated)
