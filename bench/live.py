@@ -1,7 +1,7 @@
 """bench/live: a steady legacy writer during merge and cut-over; its latency idle and during merge.
 
 Usage: .venv/bin/python bench/live.py [--messages 500000] [--writes 10000] [--rate 400] [--idle 10]
-                                      [--workers 1] [--pause-ratio 1] [--runs 1] [--durable]
+                                      [--workers 1] [--pause-ratio 3] [--runs 1] [--durable]
 Starts a throwaway local stack (loopback), generates the legacy data set-based in SQL, starts a
 writer inserting and updating legacy messages and voice notes at a steady rate (bounded by
 --writes), runs `consolidate merge --apply` while it writes, stops the writer (the app switched)
@@ -43,10 +43,11 @@ def main() -> None:
     parser.add_argument(
         "--idle", type=float, default=10.0, help="seconds of writes before merge starts (the baseline)"
     )
-    # How README tells an operator to merge while the app keeps writing: one worker, pausing as
-    # long as each batch took. `--workers 2 --pause-ratio 0` is the tool's default, fastest pace.
+    # How README tells an operator to merge while the app keeps writing: one worker, pausing three
+    # times as long as each batch took. `--workers 2 --pause-ratio 0` is the tool's default,
+    # fastest pace.
     parser.add_argument("--workers", type=int, default=1, help="merge --workers")
-    parser.add_argument("--pause-ratio", type=float, default=1.0, help="merge --pause-ratio")
+    parser.add_argument("--pause-ratio", type=float, default=3.0, help="merge --pause-ratio")
     parser.add_argument(
         "--runs",
         type=int,

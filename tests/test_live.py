@@ -19,7 +19,8 @@ CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
 def test_writes_during_merge_end_in_chat_messages_exactly_once_with_their_latest_content(
     legacy_db: LocalDatabase,
 ) -> None:
-    # At the pace README gives for a live app: one worker, idling as long as each batch took.
+    # At the pace README gives for a live app: one worker, idling three times as long as each
+    # batch took.
     result = run_live(
         legacy_db.url,
         legacy_db.environment(),
@@ -28,7 +29,7 @@ def test_writes_during_merge_end_in_chat_messages_exactly_once_with_their_latest
         rate=200,
         idle_seconds=0.5,
         workers=1,
-        pause_ratio=1.0,
+        pause_ratio=3.0,
     )
     assert (result.merge_exit, result.cutover_exit) == (0, 0), result.output
     assert result.report.errors == []
