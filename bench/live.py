@@ -2,7 +2,8 @@
 
 Usage: .venv/bin/python bench/live.py [--messages 500000] [--writes 10000] [--rate 400] [--idle 10]
                                       [--workers 1] [--pause-ratio 3] [--runs 1] [--durable]
-Starts a throwaway local stack (loopback), generates the legacy data set-based in SQL, starts a
+Starts a throwaway local stack (loopback; with --durable, fsync and synchronous commit on, as in
+production), generates the legacy data set-based in SQL, starts a
 writer inserting and updating legacy messages and voice notes at a steady rate (bounded by
 --writes), runs `consolidate merge --apply` while it writes, stops the writer (the app switched)
 and runs `consolidate cutover apply`; then checks that every row the writer wrote is in
