@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from consolidation.config import Config
+from consolidation.core.config import Config
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from consolidation.stack import Stack
 

@@ -16,11 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from consolidation import journal
-from consolidation.config import Config
+from consolidation.core import journal
+from consolidation.core.config import Config
+from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalCluster, apply_legacy_schema
 from consolidation.stack import Stack
-from policies import install
 from policies.probes import probe
 
 WORLD = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "policy_sets" / "chat_world.sql"

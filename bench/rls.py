@@ -20,11 +20,11 @@ from pathlib import Path
 
 import psycopg
 
-from consolidation import journal
-from consolidation.config import Config
+from consolidation.core import journal
+from consolidation.core.config import Config
+from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from consolidation.stack import Stack
-from policies import install
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "policy_sets"
 READ = "SELECT * FROM public.chat_messages WHERE session_id = %s ORDER BY created_at DESC LIMIT 50"

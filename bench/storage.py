@@ -20,11 +20,11 @@ from pathlib import Path
 
 import psycopg
 
-from consolidation import journal
-from consolidation.config import Config, Storage
+from consolidation.core import journal
+from consolidation.core.config import Config, Storage
+from consolidation.phases import storage_transfer as transfer
 from consolidation.pytest_plugin import LocalCluster, apply_legacy_schema
 from consolidation.stack import Stack
-from storage_migration import transfer
 from storage_migration.backends.local import LocalBackend
 from storage_migration.local_store import LocalStore, NewObject
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.table import Table
 
-from consolidation.errors import ConsolidationError, ExitCode
+from consolidation.core.errors import ConsolidationError, ExitCode
 from consolidation.stack import Stack, StackStatus
 
 console = Console(stderr=True)
@@ -175,8 +175,8 @@ def _preview(steps: list, heading: str) -> None:
 
 
 def _open(config_path: Path | None, database_url: str | None):  # noqa: ANN202 - (config, connection)
-    from consolidation import db
-    from consolidation.config import load_config
+    from consolidation.core import db
+    from consolidation.core.config import load_config
 
     config = load_config(config_path)
     return config, db.connect(database_url, autocommit=True)
@@ -196,7 +196,7 @@ def plan_command(
 ) -> None:
     """Show what every phase would do here: counts and the exact SQL. Writes nothing to the database."""
     from consolidation import migration_files
-    from consolidation.errors import UsageError
+    from consolidation.core.errors import UsageError
     from consolidation.phases import plan
 
     if out_format not in ("sql", "supabase"):
@@ -223,7 +223,7 @@ def backup_command(
     apply: ApplyOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
 ) -> None:
     """Copy the chat tables into a timestamped backup schema, with a verified manifest."""
-    from consolidation import journal
+    from consolidation.core import journal
     from consolidation.phases import backup
 
     config, conn = _open(config_path, database_url)
@@ -253,7 +253,7 @@ def merge_command(
     """Merge messages and voice notes into chat_messages: each row migrated, linked, quarantined, excluded."""
     from rich.progress import Progress
 
-    from consolidation import journal
+    from consolidation.core import journal
     from consolidation.phases import merge
 
     config, conn = _open(config_path, database_url)
@@ -286,7 +286,7 @@ def merge_command(
 @app.command("verify")
 def verify_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
     """Prove the merge row by row; exit 1 listing the discrepancies, 0 when clean."""
-    from consolidation.errors import FindingsError
+    from consolidation.core.errors import FindingsError
     from consolidation.phases import verify
 
     config, conn = _open(config_path, database_url)
@@ -324,7 +324,7 @@ def rollback_command(
     """Undo one phase exactly: only what it created, and prove the pre-phase checksums are back."""
     from dataclasses import asdict
 
-    from consolidation import journal
+    from consolidation.core import journal
     from consolidation.phases import backup, merge, rollback
 
     config, conn = _open(config_path, database_url)
@@ -355,9 +355,9 @@ def demo_command(
     config_path: ConfigOption = None,
 ) -> None:
     """Start the local stack, seed it, and run plan -> backup -> merge -> verify with --apply."""
-    from consolidation.config import load_config
+    from consolidation.core.config import load_config
+    from consolidation.core.errors import FindingsError
     from consolidation.demo import run_demo
-    from consolidation.errors import FindingsError
 
     steps = run_demo(
         directory,
@@ -391,7 +391,7 @@ def _storage_findings(report) -> None:  # noqa: ANN001 - storage_migration.trans
 @storage_app.command("plan")
 def storage_plan_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
     """Show what the move would do: copies, rewrites, missing and foreign references. Writes nothing."""
-    from consolidation import db
+    from consolidation.core import db
     from consolidation.phases import storage
 
     config, conn = _open(config_path, database_url)
@@ -414,7 +414,7 @@ def storage_apply_command(
     """Copy, verify, rewrite, then delete verified sources; re-run to resume after a crash."""
     from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from consolidation import db, journal
+    from consolidation.core import db, journal
     from consolidation.phases import storage
 
     config, conn = _open(config_path, database_url)
@@ -437,7 +437,7 @@ def storage_apply_command(
 @storage_app.command("verify")
 def storage_verify_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
     """Check every chat reference resolves to a chat-files object of the inventoried hash (exit 1 if not)."""
-    from consolidation import db
+    from consolidation.core import db
     from consolidation.phases import storage
 
     config, conn = _open(config_path, database_url)
@@ -450,7 +450,7 @@ def storage_verify_command(config_path: ConfigOption = None, database_url: UrlOp
 @storage_app.command("rollback")
 def storage_rollback_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
     """Put the objects back, restore every reference from the journal, remove the copies."""
-    from consolidation import db, journal
+    from consolidation.core import db, journal
     from consolidation.phases import storage
 
     config, conn = _open(config_path, database_url)
@@ -475,7 +475,7 @@ def policies_plan_command(
     include_legacy: LegacyOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
 ) -> None:
     """Show the policies apply would drop and the exact SQL it would run."""
-    from policies import install
+    from consolidation.phases import policies as install
 
     config, conn = _open(config_path, database_url)
     with conn:
@@ -488,8 +488,8 @@ def policies_apply_command(
     include_legacy: LegacyOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
 ) -> None:
     """Install the access policy in one transaction, journaled with the policies it replaces."""
-    from consolidation import journal
-    from policies import install
+    from consolidation.core import journal
+    from consolidation.phases import policies as install
 
     config, conn = _open(config_path, database_url)
     with conn:
@@ -508,8 +508,8 @@ def policies_rollback_command(
     database_url: UrlOption = None,
 ) -> None:
     """Restore exactly the policies, privileges and RLS flags the newest apply replaced."""
-    from consolidation import journal
-    from policies import install
+    from consolidation.core import journal
+    from consolidation.phases import policies as install
 
     config, conn = _open(config_path, database_url)
     with conn:
@@ -536,7 +536,7 @@ def probe_command(
     database_url: UrlOption = None,
 ) -> None:
     """Act as every persona on every operation (always rolled back); exit 1 on a leak, break or error."""
-    from consolidation.config import load_config
+    from consolidation.core.config import load_config
     from policies import access_check, reports
 
     done = access_check.probe_and_report(
@@ -557,7 +557,7 @@ def lint_command(
     database_url: UrlOption = None,
 ) -> None:
     """Static checks of row level security on the live database."""
-    from consolidation.config import load_config
+    from consolidation.core.config import load_config
     from policies import access_check, reports
 
     report, written = access_check.lint_and_report(
@@ -611,7 +611,7 @@ def constraints_apply_command(
     force_order: ForceOrderOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
 ) -> None:
     """Add what is missing, every lock bounded and retried; refuses (exit 1) while rows violate."""
-    from consolidation import journal
+    from consolidation.core import journal
     from consolidation.phases import constraints
 
     config, conn = _open(config_path, database_url)
@@ -625,7 +625,7 @@ def constraints_apply_command(
 @constraints_app.command("verify")
 def constraints_verify_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
     """Check every foreign key, NOT NULL and index is in force and valid (exit 1 if not)."""
-    from consolidation.errors import FindingsError
+    from consolidation.core.errors import FindingsError
     from consolidation.phases import constraints
 
     config, conn = _open(config_path, database_url)
@@ -646,7 +646,7 @@ def constraints_rollback_command(
     database_url: UrlOption = None,
 ) -> None:
     """Remove exactly what apply added and prove the pre-phase state is back."""
-    from consolidation import journal
+    from consolidation.core import journal
     from consolidation.phases import constraints
 
     config, conn = _open(config_path, database_url)
@@ -676,8 +676,9 @@ def drift_command(
     """Compare the chat schema of two databases; print the differences and the SQL aligning the target."""
     from rich.syntax import Syntax
 
-    from consolidation import db, drift, journal
-    from consolidation.config import load_config
+    from consolidation import drift
+    from consolidation.core import db, journal
+    from consolidation.core.config import load_config
 
     config = load_config(config_path)
     scope = drift.scope(config, schemas)
@@ -734,7 +735,7 @@ def cutover_apply_command(
     force_order: ForceOrderOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
 ) -> None:
     """Close the legacy tables to the API roles, forward every captured change, stop capture, verify."""
-    from consolidation import journal
+    from consolidation.core import journal
     from consolidation.phases import cutover
 
     config, conn = _open(config_path, database_url)
@@ -748,7 +749,7 @@ def cutover_apply_command(
 @cutover_app.command("rollback")
 def cutover_rollback_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
     """Re-open the legacy path: privileges and row security as before the cut-over, capture back on."""
-    from consolidation import journal
+    from consolidation.core import journal
     from consolidation.phases import cutover
 
     config, conn = _open(config_path, database_url)
@@ -760,7 +761,7 @@ def cutover_rollback_command(config_path: ConfigOption = None, database_url: Url
 def main() -> None:
     """Entry point: every typed error becomes its message and its exit code, here only; no
     password or key the process was given is ever printed, even in a bug's traceback."""
-    from consolidation import db
+    from consolidation.core import db
 
     try:
         app()
@@ -775,7 +776,7 @@ def main() -> None:
 
 
 def _fail(exc: ConsolidationError) -> NoReturn:
-    from consolidation import db
+    from consolidation.core import db
 
     message = db.mask(str(exc), db.secrets_given(os.environ, sys.argv))
     console.print(f"[bold red]error:[/] {rich_escape(message)}")

@@ -9,8 +9,8 @@ from typing import Any
 
 import psycopg
 
-from consolidation import db, journal
-from consolidation.config import Config
+from consolidation.core import db, journal
+from consolidation.core.config import Config
 from consolidation.phases import backup, constraints, merge, plan, storage, verify
 from consolidation.stack import Stack
 
@@ -62,7 +62,7 @@ def steps(stack: Stack) -> list[DemoStep]:
         return storage.storage_phase(conn, config, run, stack.database_url(), stack.environment())
 
     def _policies(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
-        from policies.access_demo import run_access_demo
+        from consolidation.access_demo import run_access_demo
 
         summary = run_access_demo(conn, config, run, stack.database_url(), stack.directory / "reports")
         clean = summary["leaks after"] == summary["breaks after"] == summary["errors after"] == 0

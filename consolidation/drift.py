@@ -19,9 +19,9 @@ from typing import Any, Literal
 import psycopg
 from psycopg import sql
 
-from consolidation import journal, sqlfiles
-from consolidation.config import Config
-from consolidation.errors import FindingsError, UsageError
+from consolidation.core import journal, sqlfiles
+from consolidation.core.config import Config
+from consolidation.core.errors import FindingsError, UsageError
 from consolidation.phases.constraints import (
     LockRetry,
     RetryHook,
@@ -30,7 +30,7 @@ from consolidation.phases.constraints import (
     object_name,
     retry_on_contention,
 )
-from policies.install import ExistingPolicy, _create_policy
+from consolidation.phases.policies import ExistingPolicy, create_policy_sql
 
 PHASE = "drift"
 Key = tuple[str, ...]
@@ -722,7 +722,7 @@ class _Comparison:
                     drop=True,
                 )
             ]
-        create = _create_policy(ExistingPolicy(schema, table, name, **before))
+        create = create_policy_sql(ExistingPolicy(schema, table, name, **before))
         if after is None:
             return [
                 self._difference(

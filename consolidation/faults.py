@@ -41,11 +41,11 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import errors, sql
 
-from consolidation import sqlfiles
-from consolidation.config import Config
+from consolidation.core import sqlfiles
+from consolidation.core.checksums import fix_output_settings
+from consolidation.core.config import Config
+from consolidation.core.names import BACKUP_TABLES, identifiers, table
 from consolidation.phases.backup import SCHEMA_PREFIX
-from consolidation.phases.checksums import fix_output_settings
-from consolidation.phases.mapping import BACKUP_TABLES, identifiers, table
 from consolidation.stack import STORE_BUCKET, TENANT
 
 CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")

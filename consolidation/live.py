@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from consolidation.config import Config
-from consolidation.session_key import message_id
+from consolidation.core.config import Config
+from consolidation.core.session_key import message_id
 
 # Loopback only, bounded: the writer stops after `writes` operations or when told to.
 INSERT_MESSAGE = (

@@ -27,11 +27,11 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from consolidation import sqlfiles
-from consolidation.config import Config
+from consolidation.core import sqlfiles
+from consolidation.core.config import Config
 from consolidation.phases import constraints
+from consolidation.phases import policies as install
 from consolidation.phases.plan import Plan
-from policies import install
 
 MIGRATIONS = Path("supabase/migrations")
 ROLLBACKS = Path("supabase/rollbacks")

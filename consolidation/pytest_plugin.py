@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from consolidation import sqlfiles
+from consolidation.core import sqlfiles
 from consolidation.stack import STORE_BUCKET, TENANT, Stack
 
 PG_BIN_ENV = "CONSOLIDATION_TEST_PG_BIN"

@@ -15,9 +15,9 @@ from urllib.parse import quote
 import psycopg
 from psycopg.types.json import Jsonb
 
-from consolidation import db, sqlfiles
-from consolidation.config import Config
-from consolidation.errors import ConfigError, UsageError
+from consolidation.core import db, sqlfiles
+from consolidation.core.config import Config
+from consolidation.core.errors import ConfigError, UsageError
 from consolidation.stack import STORE_BUCKET, TENANT, Stack
 from storage_migration.local_store import LocalStore, NewObject
 

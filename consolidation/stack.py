@@ -22,8 +22,8 @@ from pathlib import Path
 
 import psycopg
 
-from consolidation import sqlfiles
-from consolidation.errors import StackError
+from consolidation.core import sqlfiles
+from consolidation.core.errors import StackError
 
 STACK_DIR_ENV = "CONSOLIDATION_STACK_DIR"
 DEFAULT_STACK_DIR = Path(".consolidate") / "stack"

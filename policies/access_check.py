@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from consolidation import db
-from consolidation.config import Config
-from consolidation.errors import FindingsError, UsageError
+from consolidation.core import db
+from consolidation.core.config import Config
+from consolidation.core.errors import FindingsError, UsageError
 from policies import pgtap, reports
 from policies.access_spec import load_spec
 from policies.lint import LintReport, lint

@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from consolidation import sqlfiles
-from consolidation.errors import ConfigError
+from consolidation.core import sqlfiles
+from consolidation.core.errors import ConfigError
 
 PERSONAS = ("anon", "participant", "outsider", "admin", "service_role")
 Persona = Literal["anon", "participant", "outsider", "admin", "service_role"]

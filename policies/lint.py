@@ -9,10 +9,10 @@ from typing import Any
 
 import psycopg
 
-from consolidation import sqlfiles
-from consolidation.config import Config
-from consolidation.errors import UsageError
-from consolidation.phases.mapping import table
+from consolidation.core import sqlfiles
+from consolidation.core.config import Config
+from consolidation.core.errors import UsageError
+from consolidation.core.names import table
 
 LINT_KIND = "consolidation.rls-lint"
 LINT_VERSION = 1

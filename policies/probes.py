@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from consolidation import db
-from consolidation.config import Config
-from consolidation.errors import UsageError
+from consolidation.core import db
+from consolidation.core.config import Config
+from consolidation.core.errors import UsageError
 from policies.access_spec import AccessSpec, load_spec
 from policies.classify import Outcome, Verdict, judge
 from policies.transport import ProbeTransport, iterate

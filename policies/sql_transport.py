@@ -14,11 +14,11 @@ import psycopg
 from psycopg import ClientCursor
 from psycopg.types.json import Jsonb
 
-from consolidation import sqlfiles
-from consolidation.config import Config
+from consolidation.core import sqlfiles
+from consolidation.core.config import Config
+from consolidation.core.names import policy_identifiers as identifiers
 from policies import classify
 from policies.access_spec import AccessSpec, Operation
-from policies.install import identifiers
 from policies.transport import Actor, Attempt
 
 WORLD = "policies/world"
@@ -268,7 +268,7 @@ class SqlTransport:
 
     @contextmanager
     def session(self, spec: AccessSpec) -> Iterator[SqlProbeSession]:
-        from consolidation import db
+        from consolidation.core import db
 
         with db.connection(self.url, autocommit=True) as conn:
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from consolidation.config import Config, load_config
+from consolidation.core.config import Config, load_config
 from policies.access_spec import AccessSpec, load_spec
 from policies.probes import ProbeRun, probe
 

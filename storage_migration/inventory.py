@@ -17,9 +17,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from consolidation import sqlfiles
-from consolidation.config import Config
-from consolidation.phases.mapping import identifiers
+from consolidation.core import sqlfiles
+from consolidation.core.config import Config
+from consolidation.core.names import identifiers
 from storage_migration.backends.base import ObjectInfo, StorageBackend
 from storage_migration.references import (
     ForeignReference,

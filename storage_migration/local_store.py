@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from consolidation import sqlfiles
+from consolidation.core import sqlfiles
 from storage_migration.backends.base import ObjectInfo
 
 CACHE_CONTROL = "max-age=3600"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consolidation.errors import ConfigError
+from consolidation.core.errors import ConfigError
 from policies.access_spec import DEFAULT_SPEC, PERSONAS, load_spec, parse_spec
 
 # SPEC's "access policy" table: row -> personas for whom it says "yes".

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from psycopg import sql
 
-from consolidation import journal
-from consolidation.config import Config
-from consolidation.db import table_checksum
+from consolidation.core import journal
+from consolidation.core.checksums import fix_output_settings
+from consolidation.core.config import Config
+from consolidation.core.db import table_checksum
+from consolidation.core.names import BACKUP_TABLES, table
 from consolidation.phases import backup
-from consolidation.phases.checksums import fix_output_settings
-from consolidation.phases.mapping import BACKUP_TABLES, table
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 
 FIXTURES = Path(__file__).parent / "fixtures/merge"

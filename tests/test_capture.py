@@ -12,11 +12,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from consolidation import journal
-from consolidation.config import Config
+from consolidation.core import journal
+from consolidation.core.config import Config
+from consolidation.core.session_key import message_id
 from consolidation.phases import backup, capture, cutover, merge, verify
 from consolidation.pytest_plugin import LocalDatabase
-from consolidation.session_key import message_id
 
 CONFIG = Config()
 NEW_ID = uuid.UUID("0eeeeeee-0000-4000-8000-000000000001")
@@ -129,7 +129,7 @@ def test_app_writes_after_the_backfill_are_forwarded_and_cut_over_closes_the_pat
 
 
 def test_cut_over_before_merge_is_refused(legacy_db: LocalDatabase) -> None:
-    from consolidation.errors import PhaseOrderError
+    from consolidation.core.errors import PhaseOrderError
 
     with legacy_db.connect() as conn, pytest.raises(PhaseOrderError, match="merge --apply"):
         cutover.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))

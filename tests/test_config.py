@@ -11,9 +11,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from consolidation import sqlfiles
-from consolidation.config import Config, load_config, parse_config
-from consolidation.errors import ConfigError
+from consolidation.core import sqlfiles
+from consolidation.core.config import Config, load_config, parse_config
+from consolidation.core.errors import ConfigError
 from consolidation.pytest_plugin import LocalDatabase
 
 CASES = tomllib.loads((Path(__file__).parent / "fixtures/configs/cases.toml").read_text())["case"]

@@ -9,12 +9,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from consolidation import journal
-from consolidation.config import Config, parse_config
-from consolidation.errors import FindingsError, PhaseBusyError, PhaseOrderError
+from consolidation.core import journal
+from consolidation.core.config import Config, parse_config
+from consolidation.core.errors import FindingsError, PhaseBusyError, PhaseOrderError
 from consolidation.phases import backup, constraints, merge
+from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-from policies import install
 
 CONFIG = Config()
 CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from psycopg import sql
 
-from consolidation import journal
-from consolidation.config import Config
-from consolidation.db import table_checksum
+from consolidation.core import journal
+from consolidation.core.checksums import fix_output_settings
+from consolidation.core.config import Config
+from consolidation.core.db import table_checksum
 from consolidation.phases import backup, verify
-from consolidation.phases.checksums import fix_output_settings
 from consolidation.phases.merge import CRASH_AFTER_BATCH_ENV, CRASH_IN_BATCH_ENV
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 

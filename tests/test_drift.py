@@ -12,8 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from consolidation import drift, journal
-from consolidation.config import Config
+from consolidation import drift
+from consolidation.core import journal
+from consolidation.core.config import Config
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 
 CONFIG = Config()

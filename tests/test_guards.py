@@ -11,12 +11,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from consolidation import journal
-from consolidation.config import Config
-from consolidation.db import table_checksum
-from consolidation.errors import DatabaseMismatch, ExitCode
+from consolidation.core import journal
+from consolidation.core.checksums import fix_output_settings
+from consolidation.core.config import Config
+from consolidation.core.db import table_checksum
+from consolidation.core.errors import DatabaseMismatch, ExitCode
 from consolidation.phases import backup
-from consolidation.phases.checksums import fix_output_settings
 from consolidation.pytest_plugin import LocalDatabase
 
 CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")

@@ -6,11 +6,11 @@ import uuid
 
 import pytest
 
-from consolidation import journal
-from consolidation.config import Config
-from consolidation.errors import PhaseBusyError
+from consolidation.core import journal
+from consolidation.core.config import Config
+from consolidation.core.errors import PhaseBusyError
+from consolidation.core.session_key import direct_session_id, message_id
 from consolidation.pytest_plugin import LocalDatabase
-from consolidation.session_key import direct_session_id, message_id
 
 CONFIG = Config()
 PAIRS = [

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from consolidation import journal
-from consolidation.config import Config
+from consolidation.core import journal
+from consolidation.core.config import Config
+from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-from policies import install
 from policies.lint import RULES, lint
 
 # (case, SQL applied on the legacy schema, rule, object the finding names)

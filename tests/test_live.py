@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from consolidation.config import Config
+from consolidation.core.config import Config
 from consolidation.live import LegacyWriter, check, run_live
 from consolidation.pytest_plugin import LocalDatabase
 

@@ -10,12 +10,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from consolidation import faults, journal
-from consolidation.config import Config
-from consolidation.errors import PhaseOrderError, UsageError
+from consolidation import faults
+from consolidation.core import journal
+from consolidation.core.config import Config
+from consolidation.core.errors import PhaseOrderError, UsageError
+from consolidation.core.session_key import direct_session_id, message_id
 from consolidation.phases import backup, capture, merge
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
-from consolidation.session_key import direct_session_id, message_id
 
 FIXTURES = Path(__file__).parent / "fixtures/merge"
 EXPECTED = tomllib.loads((FIXTURES / "expected.toml").read_text())

@@ -13,12 +13,13 @@ import psycopg
 import pytest
 from test_constraints import SMALL_WORLD
 
-from consolidation import journal, migration_files
-from consolidation.config import Config
+from consolidation import migration_files
+from consolidation.core import journal
+from consolidation.core.config import Config
 from consolidation.phases import constraints
+from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from consolidation.stack import Stack
-from policies import install
 
 CONFIG = Config()
 CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import psycopg
 
-from consolidation.config import Config
-from consolidation.db import table_checksum
+from consolidation.core.config import Config
+from consolidation.core.db import table_checksum
 from consolidation.phases import plan
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 

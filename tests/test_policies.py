@@ -10,11 +10,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from consolidation import journal
-from consolidation.config import Config, parse_config
-from consolidation.errors import UsageError
+from consolidation.core import journal
+from consolidation.core.config import Config, parse_config
+from consolidation.core.errors import UsageError
+from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-from policies import install
 from policies.probes import probe
 
 CASES = Path(__file__).parent / "fixtures" / "policy_sets"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from consolidation.config import Config
+from consolidation.core.config import Config
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 from policies import classify
 from policies.classify import Outcome, Verdict

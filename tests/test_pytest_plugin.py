@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from consolidation import journal
-from consolidation.config import Config
+from consolidation.core import journal
+from consolidation.core.config import Config
+from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalDatabase
-from policies import install
 
 
 def test_access_matrix_fails_on_leaks_then_passes(

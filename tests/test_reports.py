@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from consolidation import journal
-from consolidation.config import Config
+from consolidation.core import journal
+from consolidation.core.config import Config
+from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-from policies import install, pgtap, reports
+from policies import pgtap, reports
 from policies.access_check import lint_and_report
 from policies.probes import ProbeRun, probe
 
@@ -183,7 +184,7 @@ def test_html_renders_in_chromium(legacy_run: ProbeRun, tmp_path: Path) -> None:
 
 
 def test_access_demo_writes_before_and_after(empty_db: LocalDatabase, tmp_path: Path) -> None:
-    from policies.access_demo import run_access_demo
+    from consolidation.access_demo import run_access_demo
 
     config = Config()
     with empty_db.connect() as conn:

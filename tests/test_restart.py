@@ -17,8 +17,8 @@ import psycopg
 import pytest
 
 from consolidation import faults
-from consolidation.config import Config
-from consolidation.errors import ExitCode
+from consolidation.core.config import Config
+from consolidation.core.errors import ExitCode
 from consolidation.pytest_plugin import PG_BIN_ENV, LocalCluster, LocalDatabase
 from consolidation.seed import SeedOptions, seed_legacy
 from consolidation.stack import Stack

@@ -7,11 +7,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from consolidation import journal
-from consolidation.config import Config
-from consolidation.errors import FindingsError, PhaseOrderError
+from consolidation.core import journal
+from consolidation.core.checksums import chat_checksums, fix_output_settings
+from consolidation.core.config import Config
+from consolidation.core.errors import FindingsError, PhaseOrderError
 from consolidation.phases import backup, merge, rollback, verify
-from consolidation.phases.checksums import chat_checksums, fix_output_settings
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 
 FIXTURES = Path(__file__).parent / "fixtures/merge"

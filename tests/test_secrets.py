@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from consolidation.errors import ExitCode
-from consolidation.phases.storage import BACKEND_ENV, KEY_ENV, URL_ENV
+from consolidation.core.config import BACKEND_ENV, KEY_ENV, URL_ENV
+from consolidation.core.errors import ExitCode
 from consolidation.pytest_plugin import LocalDatabase
 from consolidation.stack import Stack
 

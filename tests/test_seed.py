@@ -14,12 +14,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from consolidation.config import Config
-from consolidation.db import table_checksum
-from consolidation.errors import UsageError
+from consolidation.core.config import Config
+from consolidation.core.db import table_checksum
+from consolidation.core.errors import UsageError
+from consolidation.core.session_key import direct_session_id
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from consolidation.seed import SEED_PROJECT_URL, SeedOptions, SeedReport, seed_legacy
-from consolidation.session_key import direct_session_id
 from storage_migration.local_store import LocalStore
 from storage_migration.references import ForeignReference, ObjectReference, parse_reference
 

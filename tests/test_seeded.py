@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from consolidation import journal
-from consolidation.config import Config
+from consolidation.core import journal
+from consolidation.core.checksums import chat_checksums, fix_output_settings
+from consolidation.core.config import Config
 from consolidation.phases import backup, merge
-from consolidation.phases.checksums import chat_checksums, fix_output_settings
 from consolidation.pytest_plugin import LocalDatabase
 
 CONFIG = Config()

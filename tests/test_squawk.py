@@ -13,8 +13,9 @@ import pytest
 from test_constraints import SMALL_WORLD
 from test_drift import COMMON, EVERY_KIND
 
-from consolidation import drift, journal, migration_files
-from consolidation.config import Config
+from consolidation import drift, migration_files
+from consolidation.core import journal
+from consolidation.core.config import Config
 from consolidation.phases import constraints
 from consolidation.phases.constraints import ConstraintStep
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema

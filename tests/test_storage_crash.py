@@ -14,8 +14,8 @@ import psycopg
 import pytest
 from test_storage_transfer import CONFIG, build_hand_built, store_state
 
+from consolidation.phases import storage_transfer as transfer
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase
-from storage_migration import transfer
 from storage_migration.backends.local import LocalBackend
 from storage_migration.inventory import load_inventory
 

@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from consolidation.config import Config
+from consolidation.core.config import Config
+from consolidation.phases import storage_transfer as transfer
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-from storage_migration import transfer
 from storage_migration.backends.local import LocalBackend
 from storage_migration.inventory import InventoryObject, ReferenceSite, locate, take_inventory
 

@@ -11,11 +11,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from consolidation import journal
-from consolidation.config import Config, Storage
-from consolidation.db import table_checksum
+from consolidation.core import journal
+from consolidation.core.config import Config, Storage
+from consolidation.core.db import table_checksum
+from consolidation.phases import storage_transfer as transfer
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-from storage_migration import transfer
 from storage_migration.backends.local import LocalBackend
 from storage_migration.references import disambiguated_name
 

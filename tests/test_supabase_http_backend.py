@@ -14,7 +14,7 @@ import uuid
 import httpx
 import pytest
 
-from consolidation.errors import ConfigError, ExitCode
+from consolidation.core.errors import ConfigError, ExitCode
 from storage_migration.backends.supabase_http import SupabaseStorageBackend, api_error, denied, refusal
 
 URL = os.environ.get("CONSOLIDATION_STORAGE_URL")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from consolidation import journal
-from consolidation.config import Config
+from consolidation.core import journal
+from consolidation.core.config import Config
 from consolidation.phases import backup, merge, verify
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 

@@ -12,13 +12,13 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from consolidation import journal, sqlfiles
-from consolidation.config import Config
-from consolidation.db import table_checksum
-from consolidation.errors import FindingsError, PhaseOrderError, UsageError
+from consolidation.core import journal, sqlfiles
+from consolidation.core.checksums import fix_output_settings
+from consolidation.core.config import Config
+from consolidation.core.db import table_checksum
+from consolidation.core.errors import FindingsError, PhaseOrderError, UsageError
+from consolidation.core.names import BACKUP_TABLES, identifiers, table
 from consolidation.phases import Step
-from consolidation.phases.checksums import fix_output_settings
-from consolidation.phases.mapping import BACKUP_TABLES, identifiers, table
 
 PHASE = "backup"
 SCHEMA_PREFIX = "consolidation_backup_"

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import psycopg
 
-from consolidation import sqlfiles
-from consolidation.config import Config
-from consolidation.db import contention_retrying
-from consolidation.phases.mapping import identifiers
+from consolidation.core import sqlfiles
+from consolidation.core.config import Config
+from consolidation.core.db import contention_retrying
+from consolidation.core.names import identifiers
 
 INSTALL_FILES = ("capture/010_functions.sql", "capture/020_triggers.sql")
 REMOVE_FILES = ("capture/030_drop_triggers.sql",)

@@ -20,12 +20,12 @@ from typing import Any, Literal, TypeVar
 import psycopg
 from psycopg import errors, sql
 
-from consolidation import journal, sqlfiles
-from consolidation.config import Config
-from consolidation.db import CONTENTION, contention_retrying
-from consolidation.errors import FindingsError, PhaseBusyError, PhaseOrderError, UsageError
+from consolidation.core import journal, sqlfiles
+from consolidation.core.config import Config
+from consolidation.core.db import CONTENTION, contention_retrying
+from consolidation.core.errors import FindingsError, PhaseBusyError, PhaseOrderError, UsageError
 from consolidation.phases import Step
-from policies import install as policies_install
+from consolidation.phases import policies as policies_install
 
 PHASE = "constraints"
 Kind = Literal["foreign_key", "not_null", "index"]
@@ -132,7 +132,7 @@ def object_name(*parts: str) -> str:
 def _policy_indexes(config: Config) -> dict[str, str]:
     """The policies' own index statements (sql/policies/010_indexes.sql), by index name: the
     constraints phase builds them so they exist before the policies that need them."""
-    statements = [step.sql for step in policies_install._index_steps(config)]
+    statements = [step.sql for step in policies_install.index_steps(config)]
     by_name = {}
     for _key, (_table, index) in policies_install.INDEXES.items():
         quoted = sqlfiles.quote(sql.Identifier(index))

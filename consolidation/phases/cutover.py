@@ -10,13 +10,13 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from consolidation import journal, sqlfiles
-from consolidation.config import Config
-from consolidation.db import contention_retrying
-from consolidation.errors import FindingsError, PhaseOrderError, UsageError
+from consolidation.core import journal, sqlfiles
+from consolidation.core.checksums import fix_output_settings
+from consolidation.core.config import Config
+from consolidation.core.db import contention_retrying
+from consolidation.core.errors import FindingsError, PhaseOrderError, UsageError
+from consolidation.core.names import identifiers
 from consolidation.phases import Step, capture, merge, verify
-from consolidation.phases.checksums import fix_output_settings
-from consolidation.phases.mapping import identifiers
 
 PHASE = "cutover"
 CLOSE = "cutover/010_close_legacy.sql"
@@ -178,7 +178,7 @@ def apply(
 def rollback(conn: psycopg.Connection, config: Config, run: journal.Run) -> int:
     """Re-open the legacy path: the legacy tables' privileges and row security as they were
     before the cut-over, and capture back on. Returns the statements run."""
-    from policies.install import restore_table
+    from consolidation.phases.policies import restore_table
 
     applied = journal.latest(conn, config, PHASE)
     if applied is None:

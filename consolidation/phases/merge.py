@@ -18,12 +18,12 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from consolidation import db, journal, sqlfiles
-from consolidation.config import Config
-from consolidation.errors import FindingsError, UsageError
+from consolidation.core import db, journal, sqlfiles
+from consolidation.core.checksums import chat_checksums, fix_output_settings
+from consolidation.core.config import Config
+from consolidation.core.errors import FindingsError, UsageError
+from consolidation.core.names import identifiers, table
 from consolidation.phases import Step, backup, capture
-from consolidation.phases.checksums import chat_checksums, fix_output_settings
-from consolidation.phases.mapping import identifiers, table
 
 PHASE = "merge"
 SOURCES = ("messages", "voice_notes")

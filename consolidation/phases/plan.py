@@ -8,11 +8,11 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from consolidation import journal, sqlfiles
-from consolidation.config import Config
+from consolidation.core import journal, sqlfiles
+from consolidation.core.checksums import fix_output_settings
+from consolidation.core.config import Config
+from consolidation.core.names import identifiers
 from consolidation.phases import Step, backup, merge, verify
-from consolidation.phases.checksums import fix_output_settings
-from consolidation.phases.mapping import identifiers
 
 
 @dataclass

@@ -6,9 +6,9 @@ from typing import Any
 
 import psycopg
 
-from consolidation import journal
-from consolidation.config import Config
-from consolidation.errors import UsageError
+from consolidation.core import journal
+from consolidation.core.config import Config
+from consolidation.core.errors import UsageError
 from consolidation.phases import backup, merge
 
 PHASES = ("merge", "backup")

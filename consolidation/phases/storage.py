@@ -9,13 +9,11 @@ from pathlib import Path
 
 import psycopg
 
-from consolidation import journal
-from consolidation.config import Config
-from consolidation.errors import ConfigError, FindingsError, PhaseOrderError
-from storage_migration import transfer
-from storage_migration.backends.base import StorageBackend
-from storage_migration.inventory import ProgressCallback
-from storage_migration.transfer import (
+from consolidation.core import journal
+from consolidation.core.config import BACKEND_ENV, KEY_ENV, ROOT_ENV, URL_ENV, Config
+from consolidation.core.errors import ConfigError, FindingsError, PhaseOrderError
+from consolidation.phases import storage_transfer as transfer
+from consolidation.phases.storage_transfer import (
     PHASE,
     CrashPoint,
     StoragePlan,
@@ -25,11 +23,8 @@ from storage_migration.transfer import (
     listed_inventory,
     statements,
 )
-
-BACKEND_ENV = "CONSOLIDATION_STORAGE_BACKEND"
-ROOT_ENV = "CONSOLIDATION_STORAGE_ROOT"
-URL_ENV = "CONSOLIDATION_STORAGE_URL"
-KEY_ENV = "CONSOLIDATION_SERVICE_KEY"
+from storage_migration.backends.base import StorageBackend
+from storage_migration.inventory import ProgressCallback
 
 __all__ = ["PHASE", "apply", "open_backend", "plan", "rollback", "statements", "storage_phase", "verify"]
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from consolidation import journal, sqlfiles
-from consolidation.config import Config
+from consolidation.core import journal, sqlfiles
+from consolidation.core.checksums import fix_output_settings
+from consolidation.core.config import Config
+from consolidation.core.names import identifiers
 from consolidation.phases import Step
-from consolidation.phases.checksums import fix_output_settings
-from consolidation.phases.mapping import identifiers
 from consolidation.phases.merge import mapping_parameters
 
 PHASE = "verify"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from consolidation.errors import UsageError
+from consolidation.core.errors import UsageError
 from policies.lint import LintReport
 from policies.probes import Change, ProbeRun
 from policies.reports import html, junit, markdown, sarif

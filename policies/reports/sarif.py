@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from consolidation.journal import tool_version
+from consolidation.core.journal import tool_version
 from policies.lint import RULES, LintReport, Severity
 from policies.probes import ProbeRun
 

@@ -25,7 +25,7 @@ from tenacity import (
     wait_random,
 )
 
-from consolidation.errors import ConfigError, StorageUnreachable
+from consolidation.core.errors import ConfigError, StorageUnreachable
 from storage_migration.backends.base import ObjectInfo
 
 PAGE_SIZE = 1000

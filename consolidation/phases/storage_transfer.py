@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from consolidation import journal, sqlfiles
-from consolidation.config import Config
+from consolidation.core import journal, sqlfiles
+from consolidation.core.config import Config
+from consolidation.core.names import identifiers
 from consolidation.phases import Step
-from consolidation.phases.mapping import identifiers
 from storage_migration.backends.base import StorageBackend
 from storage_migration.inventory import (
     InventoryObject,

@@ -13,7 +13,8 @@ from psycopg import errors, sql
 from psycopg.conninfo import make_conninfo
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
-from consolidation.errors import ConfigError, DatabaseUnreachable
+from consolidation.core.config import KEY_ENV
+from consolidation.core.errors import ConfigError, DatabaseUnreachable
 
 DATABASE_URL_ENV = "DATABASE_URL"
 
@@ -59,8 +60,6 @@ def _passwords(text: str) -> set[str]:
 
 def secrets_given(environment: Mapping[str, str], argv: Sequence[str]) -> set[str]:
     """Every password and key this process was handed (database URLs, PGPASSWORD, the service key)."""
-    from consolidation.phases.storage import KEY_ENV
-
     found = {environment[name] for name in (KEY_ENV, "PGPASSWORD") if environment.get(name)}
     for text in (environment.get(DATABASE_URL_ENV, ""), *argv):
         found |= _passwords(text)

@@ -11,11 +11,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from consolidation import journal, sqlfiles
-from consolidation.config import Config
-from consolidation.db import contention_retrying
-from consolidation.errors import UsageError
-from consolidation.phases.mapping import identifiers as table_identifiers
+from consolidation.core import journal, sqlfiles
+from consolidation.core.config import Config
+from consolidation.core.db import contention_retrying
+from consolidation.core.errors import UsageError
+from consolidation.core.names import HELPER_FUNCTIONS, INDEXES
+from consolidation.core.names import policy_identifiers as identifiers
 
 PHASE = "policies"
 CRASH_ENV = "CONSOLIDATION_CRASH_IN_POLICIES"
@@ -23,11 +24,6 @@ API_ROLES = ("anon", "authenticated", "service_role")
 PRIVILEGES = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"}
 )
-INDEXES = {
-    "index.sessions_participants": ("chat_sessions", "chat_sessions_participants_gin_idx"),
-    "index.messages_session_created": ("chat_messages", "chat_messages_session_created_idx"),
-}
-HELPER_FUNCTIONS = ("is_chat_admin", "my_chat_sessions", "chat_messages_content_only")
 TRIGGER = "chat_messages_content_only"
 _LITERAL = re.compile(r"(?<!:):'([A-Za-z_][A-Za-z0-9_.]*)'")
 
@@ -76,17 +72,6 @@ class ApplyResult:
     dropped: int
     created: int
     indexes_created: list[str] = field(default_factory=list)
-
-
-def identifiers(config: Config) -> dict[str, sql.Identifier]:
-    names = table_identifiers(config)
-    helper = config.policies.helper_schema
-    names["helper"] = sql.Identifier(helper)
-    for function in HELPER_FUNCTIONS:
-        names[f"helper.{function}"] = sql.Identifier(helper, function)
-    for key, (_table, index) in INDEXES.items():
-        names[key] = sql.Identifier(index)
-    return names
 
 
 def literals(config: Config) -> dict[str, Any]:
@@ -146,7 +131,7 @@ def _drop(policy: ExistingPolicy) -> str:
     )
 
 
-def _index_steps(config: Config) -> list[Step]:
+def index_steps(config: Config) -> list[Step]:
     text = render("policies/010_indexes.sql", config)
     statements = [part.strip() for part in re.split(r";\s*\n", text) if part.strip()]
     return [
@@ -183,7 +168,7 @@ def plan(conn: psycopg.Connection, config: Config, *, include_legacy: bool = Fal
     ]
     if include_legacy:
         files.append("policies/060_legacy_cut_over.sql")
-    steps = [*_invalid_index_drops(conn, config), *_index_steps(config)]
+    steps = [*_invalid_index_drops(conn, config), *index_steps(config)]
     steps += [Step(PHASE, f"drop {p.schema}.{p.table}: {p.name}", _drop(p)) for p in drops]
     steps += [Step(PHASE, relative.removeprefix("policies/"), render(relative, config)) for relative in files]
     return PolicyPlan(drops=drops, steps=steps, include_legacy=include_legacy)
@@ -230,7 +215,7 @@ def _snapshot(conn: psycopg.Connection, config: Config, include_legacy: bool) ->
     }
 
 
-def _create_policy(policy: ExistingPolicy) -> str:
+def create_policy_sql(policy: ExistingPolicy) -> str:
     roles = sql.SQL(", ").join(
         sql.SQL("PUBLIC") if role == "public" else sql.Identifier(role) for role in policy.roles
     )
@@ -345,7 +330,7 @@ def restore_steps(
             )
         )
     steps += [
-        Step(PHASE, f"recreate {p['table']}: {p['name']}", _create_policy(ExistingPolicy(**p)))
+        Step(PHASE, f"recreate {p['table']}: {p['name']}", create_policy_sql(ExistingPolicy(**p)))
         for p in dropped
     ]
     for key, (_table, index) in INDEXES.items():

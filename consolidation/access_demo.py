@@ -7,9 +7,10 @@ from typing import Any
 
 import psycopg
 
-from consolidation import db, journal
-from consolidation.config import Config
-from policies import install, reports
+from consolidation.core import db, journal
+from consolidation.core.config import Config
+from consolidation.phases import policies as install
+from policies import reports
 from policies.lint import lint
 from policies.probes import compare_runs, probe
 

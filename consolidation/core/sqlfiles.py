@@ -14,7 +14,7 @@ from pathlib import Path
 
 from psycopg import sql
 
-from consolidation.errors import ConfigError
+from consolidation.core.errors import ConfigError
 
 # :"name" is a quoted identifier; :'name' the same name as a string literal (psql's syntax),
 # for the few places that need a configured column's name as a value (jsonb keys).
@@ -24,10 +24,10 @@ _PLACEHOLDER = re.compile(r""":(["'])([A-Za-z_][A-Za-z0-9_.]*)\1""")
 @cache
 def sql_root() -> Path:
     """The sql/ folder: shipped inside the wheel, or at the project root in a checkout."""
-    packaged = Path(__file__).parent / "_sql"
+    packaged = Path(__file__).parent.parent / "_sql"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "sql"
+    return Path(__file__).resolve().parents[2] / "sql"
 
 
 @cache

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import psycopg
 
-from consolidation.config import Config
-from consolidation.db import table_checksum
-from consolidation.phases.mapping import CHAT_TABLES, table
+from consolidation.core.config import Config
+from consolidation.core.db import table_checksum
+from consolidation.core.names import CHAT_TABLES, table
 
 
 def fix_output_settings(conn: psycopg.Connection) -> None:

@@ -16,9 +16,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from consolidation.errors import ConfigError
+from consolidation.core.errors import ConfigError
 
 CONFIG_ENV = "CONSOLIDATION_CONFIG"
+# The storage backend is chosen by the environment; the service key is read from it only.
+BACKEND_ENV = "CONSOLIDATION_STORAGE_BACKEND"
+ROOT_ENV = "CONSOLIDATION_STORAGE_ROOT"
+URL_ENV = "CONSOLIDATION_STORAGE_URL"
+KEY_ENV = "CONSOLIDATION_SERVICE_KEY"
 
 
 def _identifier(value: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from consolidation.config import Config
+from consolidation.core.config import Config
 
 TOOL_TABLES = (
     "runs",
@@ -50,3 +50,23 @@ def identifiers(config: Config) -> dict[str, sql.Identifier]:
 def table(config: Config, name: str) -> sql.Identifier:
     """The qualified identifier of a mapped table ("messages", "chat_sessions", ...)."""
     return sql.Identifier(config.tables.schema_, getattr(config.tables, name))
+
+
+# The indexes the access policy's queries need, and its helper functions (in the helper schema).
+INDEXES = {
+    "index.sessions_participants": ("chat_sessions", "chat_sessions_participants_gin_idx"),
+    "index.messages_session_created": ("chat_messages", "chat_messages_session_created_idx"),
+}
+HELPER_FUNCTIONS = ("is_chat_admin", "my_chat_sessions", "chat_messages_content_only")
+
+
+def policy_identifiers(config: Config) -> dict[str, sql.Identifier]:
+    """identifiers() plus the policies' helper schema, helper functions and indexes."""
+    names = identifiers(config)
+    helper = config.policies.helper_schema
+    names["helper"] = sql.Identifier(helper)
+    for function in HELPER_FUNCTIONS:
+        names[f"helper.{function}"] = sql.Identifier(helper, function)
+    for key, (_table, index) in INDEXES.items():
+        names[key] = sql.Identifier(index)
+    return names

@@ -16,10 +16,10 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from consolidation import sqlfiles
-from consolidation.config import Config
-from consolidation.errors import DatabaseMismatch, PhaseBusyError
-from consolidation.phases.mapping import identifiers
+from consolidation.core import sqlfiles
+from consolidation.core.config import Config
+from consolidation.core.errors import DatabaseMismatch, PhaseBusyError
+from consolidation.core.names import identifiers
 
 EXPECTED_SYSTEM_IDENTIFIER_ENV = "CONSOLIDATION_EXPECTED_SYSTEM_IDENTIFIER"
 
