@@ -1,761 +1,790 @@
-"""The `consolidate` command: a thin skin over the library, one verb per command."""
+"""The `consolidate` command: a thin skin over the library; every phase's commands come from the registry.
+
+One convention for every writing command: without --apply it previews (the exact SQL or object
+operations, the counts, the plan's hash) and writes nothing; with --apply it runs what it
+previewed. Every phase offers the same verbs:
+
+    consolidate <phase> [--apply]                 preview, or apply
+    consolidate <phase> plan|apply|verify|rollback [--apply]
+    consolidate rollback --phase <phase> [--apply]
+    consolidate plan | verify                     every phase
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import sys
+import time
 import traceback
-from enum import StrEnum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Any, NoReturn
 
+import click
 import psycopg
-import typer
 from rich.console import Console
-from rich.markup import escape as rich_escape
+from rich.markup import escape
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from consolidation.core.errors import ConsolidationError, ExitCode
-from consolidation.stack import Stack, StackStatus
+from consolidation.core.errors import ConfigError, ConsolidationError, ExitCode, FindingsError, UsageError
+from consolidation.core.journal import tool_version
+from consolidation.phases.contract import flat_counts
 
-console = Console(stderr=True)
-out = Console()
-
-app = typer.Typer(
-    help="Consolidate a Supabase chat app's messaging systems, and prove the result.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-stack_app = typer.Typer(help="The local Supabase stack (PostgreSQL + file store).", no_args_is_help=True)
-app.add_typer(stack_app, name="stack")
-
-DirOption = Annotated[
-    Path | None,
-    typer.Option("--dir", help="Stack folder (default: $CONSOLIDATION_STACK_DIR or .consolidate/stack)."),
-]
+# Output for people (results) on stdout, what happens meanwhile on stderr. Off a terminal the
+# width is unbounded, so no table ever cuts an id.
+_WIDE = None if sys.stdout.isatty() else 100_000
+out = Console(width=_WIDE, highlight=False)
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 100_000, highlight=False)
+# How often a long step says where it is when nobody watches a terminal.
+PROGRESS_SECONDS = 5.0
+# Object operations a preview lists before it points at --out for the rest.
+SHOWN_OPERATIONS = 200
 
 
-def _print_status(status: StackStatus) -> None:
-    table = Table(show_header=False, box=None)
-    table.add_row("folder", str(status.directory))
-    table.add_row("running", "yes" if status.running else "no")
-    if status.port:
-        table.add_row("port", str(status.port))
-    if status.server_version:
-        table.add_row("server", f"PostgreSQL {status.server_version} (pid {status.pid})")
-    if status.pg_bin:
-        table.add_row("binaries", status.pg_bin)
+# --- output --------------------------------------------------------------------------------------
+
+
+def summary(title: str, rows: dict[str, Any]) -> None:
+    table = Table(title=escape(title), show_header=False, title_justify="left")
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    for key, value in rows.items():
+        table.add_row(escape(str(key)), escape(f"{value:,}" if isinstance(value, int) else str(value)))
     out.print(table)
 
 
-@stack_app.command("up")
-def stack_up(
-    directory: DirOption = None,
-    port: Annotated[int | None, typer.Option(help="TCP port on 127.0.0.1.")] = None,
-    pg_bin: Annotated[
-        Path | None, typer.Option("--pg-bin", help="Use an installed PostgreSQL's bin folder.")
-    ] = None,
-    durable: Annotated[
-        bool, typer.Option(help="Keep fsync on (slower; the default stack is disposable).")
-    ] = False,
-) -> None:
+def say(text: str) -> None:
+    console.print(escape(text), soft_wrap=True)
+
+
+def _json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+class CliEvents:
+    """A running phase's progress: bars on a terminal, a line every few seconds elsewhere."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, int | None] = {}
+        self.done: dict[str, int] = {}
+        self.last_line = time.monotonic()
+        self.bars: Progress | None = None
+        self.tasks: dict[str, TaskID] = {}
+
+    @contextmanager
+    def shown(self) -> Iterator[CliEvents]:
+        if console.is_terminal:
+            with Progress(console=console, transient=True) as bars:
+                self.bars = bars
+                yield self
+            self.bars = None
+        else:
+            yield self
+
+    def progress(self, task: str, advance: int = 0, *, total: int | None = None) -> None:
+        if total is not None or task not in self.totals:
+            self.totals[task] = total if total is not None else self.totals.get(task)
+        self.done[task] = self.done.get(task, 0) + advance
+        if self.bars is not None:
+            if task not in self.tasks:
+                self.tasks[task] = self.bars.add_task(task, total=self.totals[task])
+            self.bars.update(self.tasks[task], completed=self.done[task], total=self.totals[task])
+            return
+        now = time.monotonic()
+        if now - self.last_line >= PROGRESS_SECONDS:
+            self.last_line = now
+            total_text = f" / {self.totals[task]:,}" if self.totals.get(task) else ""
+            say(f"{task}: {self.done[task]:,}{total_text}")
+
+    def say(self, text: str) -> None:
+        say(text)
+
+    def retry(self, event: Any) -> None:
+        say(f"retry: {event.step} (attempt {event.attempt}): {event.error}")
+
+
+def show_plan(plan: Any, *, with_sql: bool, heading: str) -> None:
+    """A plan as the operator reviews it: counts, blockers, notes, then every step's exact text."""
+    from consolidation.phases.contract import command
+
+    out.print(f"[bold]{escape(heading)}[/] — plan {plan.hash[:12]}, {len(plan.steps)} steps")
+    if plan.counts:
+        summary(f"{plan.phase}: {'would touch' if plan.action == 'apply' else 'would restore'}", plan.counts)
+    for blocker in plan.blockers:
+        out.print(f"[red]blocker:[/] {escape(blocker.where)}: {escape(blocker.detail)}", soft_wrap=True)
+    for note in plan.notes:
+        out.print(f"note: {escape(note)}", soft_wrap=True)
+    if with_sql:
+        operations = 0
+        for step in plan.steps:
+            if step.sql:
+                repeats = f" (runs {step.repeats})" if step.repeats else ""
+                out.print(f"[dim]-- {escape(step.name)}{escape(repeats)}[/]", soft_wrap=True)
+                out.print(step.sql.strip(), markup=False, soft_wrap=True)
+                continue
+            operations += 1
+            if operations <= SHOWN_OPERATIONS:
+                out.print(step.operation, markup=False, soft_wrap=True)
+        if operations > SHOWN_OPERATIONS:
+            out.print(
+                f"… and {operations - SHOWN_OPERATIONS:,} more operations "
+                f"({command(plan.phase, 'plan', '--out', 'DIR')} writes every one)",
+                markup=False,
+            )
+    elif plan.steps:
+        out.print(f"{len(plan.steps)} steps (--sql shows each one's text)")
+
+
+def show_report(report: Any) -> None:
+    state = "clean" if report.clean else f"{report.total:,} findings"
+    summary(f"{report.phase} verify: {state}", {**report.counts, **report.notes})
+    if report.findings:
+        table = Table("check", "where", "finding", title=f"{report.phase}: findings (first of each check)")
+        for column in table.columns[:2]:
+            column.no_wrap = True
+        for finding in report.findings:
+            table.add_row(escape(finding.check), escape(finding.where), escape(finding.detail))
+        out.print(table)
+
+
+# --- shared options ----------------------------------------------------------------------------
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _options(*decorators: Decorator) -> Decorator:
+    def apply(function: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+CONNECTION = _options(
+    click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        help="Config TOML (default: the SPEC mapping).",
+    ),
+    click.option("--database-url", help="Database URL (default: $DATABASE_URL)."),
+)
+APPLY = click.option("--apply", is_flag=True, help="Write to the database (otherwise: preview only).")
+FORCE_ORDER = click.option(
+    "--force-order", is_flag=True, help="Run although a phase it builds on is not applied and verified."
+)
+PLAN_HASH = click.option(
+    "--plan-hash", help="Refuse unless the plan's hash starts with this (the one you reviewed)."
+)
+SHOW_SQL = click.option("--sql/--no-sql", "with_sql", default=True, help="Show every step's exact text.")
+FORMAT = click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", help="Output format."
+)
+
+
+def _phase_options(phase: Any) -> Decorator:
+    decorators = []
+    for option in phase.options:
+        if option.type is bool:
+            decorators.append(click.option(option.cli_name, option.name, is_flag=True, help=option.help))
+            continue
+        kind: Any = option.type
+        if option.minimum is not None or option.maximum is not None:
+            range_type = click.IntRange if option.type is int else click.FloatRange
+            kind = range_type(option.minimum, option.maximum)
+        decorators.append(
+            click.option(option.cli_name, option.name, type=kind, default=None, help=option.help)
+        )
+    return _options(*decorators)
+
+
+@contextmanager
+def opened(config_path: Path | None, database_url: str | None, **context: Any) -> Iterator[Any]:
+    """The phases' context: the configuration, one autocommit connection, the environment."""
+    from consolidation.core import db
+    from consolidation.core.config import load_config
+    from consolidation.phases.contract import Context
+
+    config = load_config(config_path)
+    url = db.database_url(database_url)
+    with db.connection(url, autocommit=True) as conn:
+        yield Context(conn, config, url, environment=dict(os.environ), command=_command_line(), **context)
+
+
+def _command_line() -> str:
+    from consolidation.core import db
+
+    return db.mask(shlex.join(["consolidate", *sys.argv[1:]]), db.secrets_given(os.environ, sys.argv))
+
+
+# --- the phase commands, made from the registry ----------------------------------------------
+
+
+def _preview_or_apply(phase: Any, kwargs: dict[str, Any]) -> None:
+    from consolidation.phases import driver
+
+    options = {option.name: kwargs.get(option.name) for option in phase.options}
+    with opened(
+        kwargs["config_path"], kwargs["database_url"], options=options, force_order=kwargs["force_order"]
+    ) as ctx:
+        plan = driver.preview(phase, ctx)
+        if kwargs["output_format"] == "json" and not kwargs["apply"]:
+            _json(plan.as_json())
+            return
+        if not kwargs["apply"]:
+            show_plan(plan, with_sql=kwargs["with_sql"], heading=f"{phase.name} would run")
+            out.print(
+                "nothing written: pass --apply to run it"
+                + (f" (--plan-hash {plan.hash[:12]} holds it to this plan)" if plan.steps else "")
+            )
+            return
+        say(f"{phase.name}: applying plan {plan.hash[:12]} ({len(plan.steps)} steps)")
+        events = CliEvents()
+        ctx.events = events
+        with events.shown():
+            done = driver.apply(phase, ctx, plan, expected_hash=kwargs["plan_hash"])
+    _show_outcome(done, kwargs["output_format"])
+
+
+def _show_outcome(done: Any, output_format: str) -> None:
+    if output_format == "json":
+        _json(
+            {
+                "phase": done.phase,
+                "action": done.action,
+                "plan": done.plan.hash,
+                "noop": done.noop,
+                "record": done.record_id,
+                "counts": done.result.counts if done.result else {},
+                "verify": done.report.as_json() if done.report else None,
+            }
+        )
+    elif done.noop:
+        out.print(f"{done.phase}: nothing to do (already applied and verified); nothing written")
+    else:
+        summary(
+            f"{done.phase} {done.action} (journal record {done.record_id})", flat_counts(done.result.counts)
+        )
+        if done.report is not None:
+            show_report(done.report)
+    if done.report is not None and not done.report.clean:
+        from consolidation.phases.contract import command
+
+        raise FindingsError(
+            f"{done.phase} applied, but its verification found {done.report.total} findings",
+            hint=f"see the list above; after fixing, {command(done.phase, 'verify')} records a new verdict",
+        )
+
+
+def _rollback(phase: Any, kwargs: dict[str, Any]) -> None:
+    from consolidation.phases import driver
+
+    with opened(kwargs["config_path"], kwargs["database_url"], force_order=kwargs["force_order"]) as ctx:
+        plan = driver.rollback_preview(phase, ctx)
+        if not kwargs["apply"]:
+            if kwargs["output_format"] == "json":
+                _json(plan.as_json())
+                return
+            show_plan(plan, with_sql=kwargs["with_sql"], heading=f"rollback of {phase.name} would run")
+            out.print("nothing written: pass --apply to run it")
+            return
+        events = CliEvents()
+        ctx.events = events
+        with events.shown():
+            done = driver.rollback(phase, ctx, plan, expected_hash=kwargs["plan_hash"])
+    if kwargs["output_format"] == "json":
+        _json(
+            {
+                "phase": done.phase,
+                "action": "rollback",
+                "record": done.record_id,
+                "counts": done.result.counts,
+            }
+        )
+    else:
+        summary(
+            f"rollback of {phase.name} (journal record {done.record_id}; pre-phase state proved)",
+            flat_counts(done.result.counts),
+        )
+
+
+def _verify(phase: Any, kwargs: dict[str, Any]) -> None:
+    from consolidation.phases import driver
+
+    with opened(kwargs["config_path"], kwargs["database_url"]) as ctx:
+        report = driver.verify(phase, ctx)
+    _report_out([report], kwargs["output_format"])
+
+
+def _report_out(reports: list[Any], output_format: str) -> None:
+    if output_format == "json":
+        _json({"clean": all(r.clean for r in reports), "phases": [r.as_json() for r in reports]})
+    else:
+        for report in reports:
+            show_report(report)
+    failing = [r for r in reports if not r.clean]
+    if failing:
+        from consolidation.phases.contract import command
+
+        raise FindingsError(
+            "verification found " + ", ".join(f"{r.total:,} findings in {r.phase}" for r in failing),
+            hint="see the lists above; quarantined rows are not findings, these are; after fixing, "
+            + command(failing[0].phase, "verify")
+            + " records a new verdict",
+        )
+
+
+def _plan_files(phase: Any, kwargs: dict[str, Any]) -> None:
+    from consolidation.phases import driver
+    from consolidation.phases.contract import write_steps
+
+    options = {option.name: kwargs.get(option.name) for option in phase.options}
+    with opened(kwargs["config_path"], kwargs["database_url"], options=options) as ctx:
+        plan = driver.preview(phase, ctx)
+    if kwargs["output_format"] == "json":
+        _json(plan.as_json())
+    else:
+        show_plan(plan, with_sql=kwargs["with_sql"], heading=f"{phase.name} would run")
+    if kwargs.get("out_dir"):
+        written = write_steps(plan.steps, kwargs["out_dir"])
+        say(f"wrote {len(written)} files to {kwargs['out_dir']}")
+
+
+def _phase_group(phase: Any) -> click.Group:
+    phase_options = _phase_options(phase)
+
+    @click.group(
+        name=phase.name, invoke_without_command=True, help=f"{phase.summary} Preview; --apply runs it."
+    )
+    @APPLY
+    @FORCE_ORDER
+    @PLAN_HASH
+    @SHOW_SQL
+    @FORMAT
+    @phase_options
+    @CONNECTION
+    @click.pass_context
+    def group(click_ctx: click.Context, **kwargs: Any) -> None:
+        if click_ctx.invoked_subcommand is not None:
+            given = [name for name, value in kwargs.items() if value not in (None, False, "text", True)]
+            if given:
+                raise UsageError(
+                    f"options of `consolidate {phase.name}` go after its verb ({', '.join(given)})",
+                    hint=f"e.g. `consolidate {phase.name} {click_ctx.invoked_subcommand} --apply`",
+                )
+            return
+        _preview_or_apply(phase, kwargs)
+
+    @group.command("apply", help=f"{phase.summary} Preview; --apply runs it.")
+    @APPLY
+    @FORCE_ORDER
+    @PLAN_HASH
+    @SHOW_SQL
+    @FORMAT
+    @phase_options
+    @CONNECTION
+    def apply_command(**kwargs: Any) -> None:
+        _preview_or_apply(phase, kwargs)
+
+    @group.command("plan", help=f"What {phase.name} would run here: counts and every step. Writes nothing.")
+    @SHOW_SQL
+    @FORMAT
+    @click.option(
+        "--out", "out_dir", type=click.Path(path_type=Path), help="Also write each step as a file here."
+    )
+    @phase_options
+    @CONNECTION
+    def plan_command(**kwargs: Any) -> None:
+        _plan_files(phase, kwargs)
+
+    @group.command("verify", help=f"Prove {phase.name}'s result; exit 1 listing the findings, 0 when clean.")
+    @FORMAT
+    @CONNECTION
+    def verify_command(**kwargs: Any) -> None:
+        _verify(phase, kwargs)
+
+    @group.command(
+        "rollback", help=f"Undo {phase.name} exactly and prove the pre-phase state. Preview; --apply runs it."
+    )
+    @APPLY
+    @FORCE_ORDER
+    @PLAN_HASH
+    @SHOW_SQL
+    @FORMAT
+    @CONNECTION
+    def rollback_command(**kwargs: Any) -> None:
+        _rollback(phase, kwargs)
+
+    return group
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(tool_version(), prog_name="consolidate")
+@click.option("--debug", is_flag=True, help="On an internal error, print its traceback.")
+def app(debug: bool) -> None:
+    """Consolidate a Supabase chat app's messaging systems, and prove the result.
+
+    Every writing command previews what it would do and writes only with --apply.
+    """
+
+
+def _register_phases() -> None:
+    from consolidation.phases.registry import REGISTRY, names
+
+    for phase in REGISTRY:
+        app.add_command(_phase_group(phase))
+
+    @app.command("rollback", help="Undo one phase exactly (same as `consolidate <phase> rollback`).")
+    @click.option(
+        "--phase", "phase_name", type=click.Choice(names()), required=True, help="The phase to undo."
+    )
+    @APPLY
+    @FORCE_ORDER
+    @PLAN_HASH
+    @SHOW_SQL
+    @FORMAT
+    @CONNECTION
+    def rollback_command(phase_name: str, **kwargs: Any) -> None:
+        from consolidation.phases.registry import by_name
+
+        _rollback(by_name(phase_name), kwargs)
+
+
+@app.command("plan")
+@click.option("--sql/--no-sql", "with_sql", default=False, help="Also print every step's exact text.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sql", "supabase"]),
+    default="text",
+    help="text or json on stdout; with --out: sql writes a file per step, supabase Supabase CLI migrations.",
+)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Write the steps as files here.")
+@CONNECTION
+def plan_command(with_sql: bool, output_format: str, out_dir: Path | None, **kwargs: Any) -> None:
+    """Every phase's plan from here, in order: counts (the SQL with --sql). Writes nothing to the database."""
+    from consolidation import migration_files
+    from consolidation.phases import driver
+    from consolidation.phases.contract import write_steps
+
+    with opened(kwargs["config_path"], kwargs["database_url"]) as ctx:
+        planned = driver.plan_all(ctx)
+        if out_dir and output_format == "supabase":
+            review = [
+                s
+                for _, p in planned
+                if not isinstance(p, Exception) and p.phase in ("backup", "merge")
+                for s in p.steps
+            ]
+            written = migration_files.write(ctx.conn, ctx.config, out_dir, review=review)
+            say(f"wrote {len(written)} files under {out_dir / 'supabase'}")
+    if output_format == "json":
+        _json(
+            [
+                p.as_json(with_steps=with_sql)
+                if not isinstance(p, Exception)
+                else {"phase": phase.name, "cannot_plan": str(p)}
+                for phase, p in planned
+            ]
+        )
+    else:
+        for phase, plan in planned:
+            if isinstance(plan, Exception):
+                out.print(f"[bold]{phase.name}[/]: cannot plan yet — {escape(str(plan))}", soft_wrap=True)
+                continue
+            show_plan(plan, with_sql=with_sql, heading=phase.name)
+    if out_dir and output_format in ("text", "sql"):
+        steps = [s for _, p in planned if not isinstance(p, Exception) for s in p.steps]
+        written = write_steps(steps, out_dir)
+        say(f"wrote {len(written)} files to {out_dir}")
+
+
+@app.command("verify")
+@FORMAT
+@CONNECTION
+def verify_command(output_format: str, **kwargs: Any) -> None:
+    """Prove every applied phase's result (rows, files, constraints, access); exit 1 on any finding."""
+    from consolidation.phases import driver
+
+    with opened(kwargs["config_path"], kwargs["database_url"]) as ctx:
+        reports = driver.verify_all(ctx)
+    _report_out(reports, output_format)
+
+
+# --- stack, demo, probe, lint, drift ----------------------------------------------------------
+
+DIR = click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    help="Stack folder (default: $CONSOLIDATION_STACK_DIR or .consolidate/stack).",
+)
+
+
+@app.group("stack")
+def stack_group() -> None:
+    """The local Supabase stack (PostgreSQL + file store)."""
+
+
+def _print_status(status: Any) -> None:
+    rows = {"folder": str(status.directory), "running": "yes" if status.running else "no"}
+    if status.port:
+        rows["port"] = str(status.port)
+    if status.server_version:
+        rows["server"] = f"PostgreSQL {status.server_version} (pid {status.pid})"
+    if status.pg_bin:
+        rows["binaries"] = status.pg_bin
+    summary("stack", rows)
+
+
+@stack_group.command("up")
+@DIR
+@click.option("--port", type=int, help="TCP port on 127.0.0.1.")
+@click.option("--pg-bin", type=click.Path(path_type=Path), help="Use an installed PostgreSQL's bin folder.")
+@click.option("--durable", is_flag=True, help="Keep fsync on (slower; the default stack is disposable).")
+def stack_up(directory: Path | None, port: int | None, pg_bin: Path | None, durable: bool) -> None:
     """Start the local stack (reusing the one in DIR if there is one)."""
+    from consolidation.stack import Stack
+
     _print_status(Stack(directory).up(port=port, pg_bin=pg_bin, durable=durable))
 
 
-@stack_app.command("down")
-def stack_down(directory: DirOption = None) -> None:
+@stack_group.command("down")
+@DIR
+def stack_down(directory: Path | None) -> None:
     """Stop the local stack's server (its data stays)."""
+    from consolidation.stack import Stack
+
     _print_status(Stack(directory).down())
 
 
-@stack_app.command("status")
-def stack_status(directory: DirOption = None) -> None:
-    """Show whether the local stack runs, and where."""
+@stack_group.command("status")
+@DIR
+def stack_status(directory: Path | None) -> None:
+    """Show whether the local stack runs, and where (exit 3 when it does not)."""
+    from consolidation.stack import Stack
+
     status = Stack(directory).status()
     _print_status(status)
     if not status.running:
-        raise typer.Exit(ExitCode.UNREACHABLE)
+        sys.exit(ExitCode.UNREACHABLE)
 
 
-@stack_app.command("env")
-def stack_env(directory: DirOption = None) -> None:
+@stack_group.command("env")
+@DIR
+def stack_env(directory: Path | None) -> None:
     """Print `export NAME=value` lines for every other command: eval "$(consolidate stack env)"."""
+    from consolidation.stack import Stack
+
     for name, value in Stack(directory).environment().items():
         print(f"export {name}={shlex.quote(value)}")
 
 
-# --- stack seed: the synthetic legacy dataset ---------------------------------------------------
-
-SizeOption = Annotated[int | None, typer.Option(min=0, help="Default: in proportion to --messages.")]
-
-
-@stack_app.command("seed")
+@stack_group.command("seed")
+@DIR
+@click.option(
+    "--messages", type=click.IntRange(0), default=100_000, show_default=True, help="Legacy messages."
+)
+@click.option("--users", type=click.IntRange(0), help="Default: in proportion to --messages.")
+@click.option("--bookings", type=click.IntRange(0), help="Default: in proportion to --messages.")
+@click.option("--voice-notes", type=click.IntRange(0), help="Default: in proportion to --messages.")
+@click.option("--seed", type=int, default=1, show_default=True, help="The same seed gives the same bytes.")
+@click.option("--reset", is_flag=True, help="First drop a previous seed (tables, users, objects, journal).")
 def stack_seed(
-    directory: DirOption = None,
-    messages: Annotated[int, typer.Option(min=0, help="Legacy messages.")] = 100_000,
-    users: SizeOption = None,
-    bookings: SizeOption = None,
-    voice_notes: SizeOption = None,
-    seed: Annotated[int, typer.Option(help="The same seed gives the same bytes.")] = 1,
-    reset: Annotated[
-        bool, typer.Option("--reset", help="First drop a previous seed (tables, users, objects, journal).")
-    ] = False,
+    directory: Path | None,
+    messages: int,
+    users: int | None,
+    bookings: int | None,
+    voice_notes: int | None,
+    seed: int,
+    reset: bool,
 ) -> None:
     """Create the legacy schema and fill it with a deterministic dataset full of anomalies."""
     from consolidation.seed import SeedOptions, seed_legacy, seed_target
 
     url, store_root = seed_target(directory)
-    options = SeedOptions.scaled(
-        messages, users=users, bookings=bookings, voice_notes=voice_notes, seed=seed
+    options = SeedOptions.scaled(messages, users=users, bookings=bookings, voice_notes=voice_notes, seed=seed)
+    events = CliEvents()
+    with events.shown():
+        report = seed_legacy(url, store_root, options, reset=reset, progress=lambda text: events.say(text))
+    summary(
+        f"seeded in {report.seconds:.1f} s (seed {seed})",
+        {**report.counts, "object files": report.files_written},
     )
-    with console.status("seeding") as status:
-        report = seed_legacy(url, store_root, options, reset=reset, progress=status.update)
-    for title, rows in (
-        (f"seeded in {report.seconds:.1f} s (seed {seed})",
-         {**report.counts, "object files": report.files_written}),
-        ("anomalies (rows per class)", report.anomalies),
-    ):
-        table = Table("", "rows", title=title, title_justify="left")
-        for name, count in rows.items():
-            table.add_row(name, f"{count:,}")
-        out.print(table)
-
-
-# --- phases: plan, backup, merge, verify, rollback, demo --------------------------------------
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="Config TOML (default: the SPEC mapping).")
-]
-UrlOption = Annotated[
-    str | None, typer.Option("--database-url", help="Database URL (default: $DATABASE_URL).")
-]
-ApplyOption = Annotated[
-    bool, typer.Option("--apply", help="Write to the database (otherwise: preview only).")
-]
-ForceOrderOption = Annotated[
-    bool, typer.Option("--force-order", help="Run even if the phase it depends on has not run.")
-]
-BatchSizeOption = Annotated[
-    int | None, typer.Option("--batch-size", min=1, help="Source rows per transaction.")
-]
-WorkersOption = Annotated[
-    int | None,
-    typer.Option(
-        "--workers", min=1, max=16, help="Connections merging side by side (default: merge.workers)."
-    ),
-]
-PauseRatioOption = Annotated[
-    float | None,
-    typer.Option(
-        "--pause-ratio",
-        min=0,
-        max=100,
-        help="After each batch, pause this many times as long as it took: gentler on a live app "
-        "(default: merge.pause_ratio).",
-    ),
-]
-
-
-def _summary(title: str, rows: dict) -> None:
-    table = Table(title=title, show_header=False, title_justify="left")
-    for key, value in rows.items():
-        table.add_row(rich_escape(str(key)), rich_escape(str(value)))
-    out.print(table)
-
-
-def _preview(steps: list, heading: str) -> None:
-    from rich.syntax import Syntax
-
-    out.print(f"[bold]{rich_escape(heading)}[/] (dry run: pass --apply to run it)")
-    for step in steps:
-        out.print(f"[dim]-- {rich_escape(step.phase)} / {rich_escape(step.name)}[/]")
-        out.print(Syntax(step.sql.strip(), "sql", word_wrap=True))
-
-
-def _open(config_path: Path | None, database_url: str | None):  # noqa: ANN202 - (config, connection)
-    from consolidation.core import db
-    from consolidation.core.config import load_config
-
-    config = load_config(config_path)
-    return config, db.connect(database_url, autocommit=True)
-
-
-@app.command("plan")
-def plan_command(
-    out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Write each statement as a .sql file here.")
-    ] = None,
-    show_sql: Annotated[bool, typer.Option("--sql/--no-sql", help="Print every statement.")] = True,
-    out_format: Annotated[
-        str, typer.Option("--format", help="sql: a file per statement; supabase: Supabase CLI migrations.")
-    ] = "sql",
-    config_path: ConfigOption = None,
-    database_url: UrlOption = None,
-) -> None:
-    """Show what every phase would do here: counts and the exact SQL. Writes nothing to the database."""
-    from consolidation import migration_files
-    from consolidation.core.errors import UsageError
-    from consolidation.phases import plan
-
-    if out_format not in ("sql", "supabase"):
-        raise UsageError(f"unknown --format {out_format!r}", hint="choose sql or supabase")
-    config, conn = _open(config_path, database_url)
-    with conn:
-        built = plan.build(conn, config)
-        if out_dir and out_format == "supabase":
-            written = migration_files.write(conn, config, out_dir, review=built)
-            out.print(f"wrote {len(written)} files under {out_dir / 'supabase'}")
-    for phase, counts in built.counts.items():
-        _summary(f"{phase}: would touch", counts)
-    for note in built.notes:
-        out.print(f"note: {rich_escape(note)}")
-    if show_sql:
-        _preview(built.steps, "statements, in run order")
-    if out_dir and out_format == "sql":
-        written = built.write(out_dir)
-        out.print(f"wrote {len(written)} files to {out_dir}")
-
-
-@app.command("backup")
-def backup_command(
-    apply: ApplyOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
-) -> None:
-    """Copy the chat tables into a timestamped backup schema, with a verified manifest."""
-    from consolidation.core import journal
-    from consolidation.phases import backup
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        if not apply:
-            _preview(
-                backup.statements(config, backup.schema_name(), backup.unfinished(conn, config)),
-                "backup would run",
-            )
-            return
-        done = backup.apply(conn, config, journal.start_run(conn, config, "backup --apply"))
-    _summary(
-        f"backup {done.schema} (verified: {done.verified})", {k: v["rows"] for k, v in done.tables.items()}
-    )
-
-
-@app.command("merge")
-def merge_command(
-    apply: ApplyOption = False,
-    batch_size: BatchSizeOption = None,
-    workers: WorkersOption = None,
-    pause_ratio: PauseRatioOption = None,
-    force_order: ForceOrderOption = False,
-    config_path: ConfigOption = None,
-    database_url: UrlOption = None,
-) -> None:
-    """Merge messages and voice notes into chat_messages: each row migrated, linked, quarantined, excluded."""
-    from rich.progress import Progress
-
-    from consolidation.core import journal
-    from consolidation.phases import merge
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        if not apply:
-            _preview(
-                merge.statements(config), "merge would run (per batch: select, classify, then the steps)"
-            )
-            return
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("merging", total=merge.remaining(conn, config) or None)
-            done = merge.apply(
-                conn,
-                config,
-                journal.start_run(conn, config, "merge --apply"),
-                batch_size=batch_size,
-                workers=workers,
-                pause_ratio=pause_ratio,
-                force_order=force_order,
-                on_progress=lambda _source, rows: progress.advance(task, rows),
-            )
-    _summary(
-        f"merge: this run ({done.batches} batches, {done.workers} workers"
-        + (f", paused {done.paused_seconds:.1f}s)" if done.paused_seconds else ")"),
-        dict(sorted(done.run_counts.items())) or {"new rows": 0},
-    )
-    _summary("merge: every fate so far", done.totals)
-
-
-@app.command("verify")
-def verify_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
-    """Prove the merge row by row; exit 1 listing the discrepancies, 0 when clean."""
-    from consolidation.core.errors import FindingsError
-    from consolidation.phases import verify
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        report = verify.run(conn, config)
-    _summary("verify: findings per check", report.counts)
-    if report.totals:
-        _summary("verify: fates", report.totals)
-    if not report.clean:
-        table = Table("check", "table", "row", "discrepancy", title="discrepancies (first of each check)")
-        for finding in report.findings:
-            table.add_row(
-                *(rich_escape(part) for part in (finding.check, finding.table, finding.key, finding.detail))
-            )
-        out.print(table)
-        raise FindingsError(
-            f"verification found {sum(report.counts.values())} discrepancies",
-            hint="see the table above; quarantined rows are not discrepancies, these are",
-        )
-
-
-class RollbackPhase(StrEnum):
-    merge = "merge"
-    backup = "backup"
-
-
-@app.command("rollback")
-def rollback_command(
-    phase: Annotated[RollbackPhase, typer.Option("--phase", help="The phase to undo.")],
-    apply: ApplyOption = False,
-    force_order: ForceOrderOption = False,
-    config_path: ConfigOption = None,
-    database_url: UrlOption = None,
-) -> None:
-    """Undo one phase exactly: only what it created, and prove the pre-phase checksums are back."""
-    from dataclasses import asdict
-
-    from consolidation.core import journal
-    from consolidation.phases import backup, merge, rollback
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        if not apply:
-            steps = (
-                merge.rollback_statements(config) if phase == "merge" else backup.rollback_plan(conn, config)
-            )
-            _preview(steps, f"rollback of {phase} would run")
-            return
-        run = journal.start_run(conn, config, f"rollback --phase {phase} --apply")
-        done = rollback.rollback(conn, config, run, phase, force_order=force_order)
-    if isinstance(done, str):
-        _summary("rollback backup", {"dropped schema": done})
-    else:
-        rows = {
-            k: v
-            for k, v in asdict(done).items()
-            if k in ("messages_deleted", "sessions_restored", "sessions_deleted")
-        }
-        _summary("rollback merge (pre-merge checksums restored)", rows)
+    summary("anomalies (rows per class)", report.anomalies)
 
 
 @app.command("demo")
-def demo_command(
-    directory: DirOption = None,
-    messages: Annotated[int | None, typer.Option("--messages", help="Seed this many messages.")] = None,
-    config_path: ConfigOption = None,
-) -> None:
-    """Start the local stack, seed it, and run plan -> backup -> merge -> verify with --apply."""
+@DIR
+@click.option("--messages", type=click.IntRange(1), help="Seed this many messages (default: a small seed).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config TOML.")
+def demo_command(directory: Path | None, messages: int | None, config_path: Path | None) -> None:
+    """Start the local stack, seed it, and run every phase in order with --apply, verifying each."""
     from consolidation.core.config import load_config
-    from consolidation.core.errors import FindingsError
     from consolidation.demo import run_demo
 
-    steps = run_demo(
-        directory,
-        load_config(config_path),
-        messages=messages,
-        on_step=lambda step: _summary(step.name, step.summary),
-    )
-    if not all(step.summary.get("clean", True) for step in steps):
-        raise FindingsError("the demo's verification found discrepancies", hint="run `consolidate verify`")
+    verdict = run_demo(directory, load_config(config_path), messages=messages, say=say, show=summary)
+    if not verdict.clean:
+        raise FindingsError(f"the demo did not end clean: {verdict.problems}", hint="see the tables above")
 
 
-# --- storage: plan, apply, verify, rollback of the file move (issue 4) -------------------------
-
-storage_app = typer.Typer(
-    help="Move chat files into chat-files/<session>/<sender>/ and rewrite every reference.",
-    no_args_is_help=True,
+FORMATS = click.option(
+    "--format",
+    "formats",
+    default="md,html,json,junit,sarif",
+    show_default=True,
+    help="Reports to write: md,html,json,junit,sarif.",
 )
-app.add_typer(storage_app, name="storage")
-
-
-def _storage_findings(report) -> None:  # noqa: ANN001 - storage_migration.transfer.StorageReport
-    _summary("storage verify", {"references checked": report.checked, **report.notes,
-                                "findings": len(report.findings)})
-    if report.findings:
-        table = Table("check", "reference", "discrepancy", title="storage discrepancies")
-        for finding in report.findings[:200]:
-            table.add_row(*(rich_escape(part) for part in (finding.check, finding.where, finding.detail)))
-        out.print(table)
-
-
-@storage_app.command("plan")
-def storage_plan_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
-    """Show what the move would do: copies, rewrites, missing and foreign references. Writes nothing."""
-    from consolidation.core import db
-    from consolidation.phases import storage
-
-    config, conn = _open(config_path, database_url)
-    with conn, storage.open_backend(db.database_url(database_url)) as backend:
-        built = storage.plan(conn, config, backend)
-    _summary("storage: would touch", built.counts)
-    table = Table("from", "to", title="copies to make (first 50)")
-    for item in built.new_transfers[:50]:
-        table.add_row(rich_escape(f"{item.source_bucket}/{item.source_name}"),
-                      rich_escape(f"{item.dest_bucket}/{item.dest_name}"))
-    out.print(table)
-    for found in [*built.missing, *built.foreign][:50]:
-        out.print(f"left alone: {rich_escape(found.site.raw)} ({rich_escape(found.reason)})")
-
-
-@storage_app.command("apply")
-def storage_apply_command(
-    force_order: ForceOrderOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
-) -> None:
-    """Copy, verify, rewrite, then delete verified sources; re-run to resume after a crash."""
-    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from consolidation.core import db, journal
-    from consolidation.phases import storage
-
-    config, conn = _open(config_path, database_url)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), DownloadColumn())
-    with conn, storage.open_backend(db.database_url(database_url)) as backend, Progress(
-        *columns, console=console, transient=True
-    ) as progress:
-        files = progress.add_task("files", total=None)
-        data = progress.add_task("bytes", total=None)
-        done = storage.apply(
-            conn, config, journal.start_run(conn, config, "storage apply"), backend,
-            force_order=force_order,
-            on_total=lambda count, size: (progress.update(files, total=count),
-                                          progress.update(data, total=size)),
-            on_progress=lambda count, size: (progress.advance(files, count), progress.advance(data, size)),
-        )
-    _summary("storage apply", done.counts)
-
-
-@storage_app.command("verify")
-def storage_verify_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
-    """Check every chat reference resolves to a chat-files object of the inventoried hash (exit 1 if not)."""
-    from consolidation.core import db
-    from consolidation.phases import storage
-
-    config, conn = _open(config_path, database_url)
-    with conn, storage.open_backend(db.database_url(database_url)) as backend:
-        report = storage.verify(conn, config, backend)
-    _storage_findings(report)
-    storage.require_clean(report)
-
-
-@storage_app.command("rollback")
-def storage_rollback_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
-    """Put the objects back, restore every reference from the journal, remove the copies."""
-    from consolidation.core import db, journal
-    from consolidation.phases import storage
-
-    config, conn = _open(config_path, database_url)
-    with conn, storage.open_backend(db.database_url(database_url)) as backend:
-        counts = storage.rollback(conn, config, journal.start_run(conn, config, "storage rollback"), backend)
-    _summary("storage rollback", counts)
-
-
-# --- policies, probe, lint: the access policy and its proof (issue 5) ---------------------------
-
-policies_app = typer.Typer(help="The access policy: plan, apply, roll back.", no_args_is_help=True)
-app.add_typer(policies_app, name="policies")
-LegacyOption = Annotated[
-    bool, typer.Option("--include-legacy", help="Also cut over the legacy tables (service_role only).")
-]
-FormatOption = Annotated[str, typer.Option("--format", help="Reports to write: md,html,json,junit,sarif.")]
-OutOption = Annotated[Path | None, typer.Option("--out", help="Folder for the reports (default: none).")]
-
-
-@policies_app.command("plan")
-def policies_plan_command(
-    include_legacy: LegacyOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
-) -> None:
-    """Show the policies apply would drop and the exact SQL it would run."""
-    from consolidation.phases import policies as install
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        planned = install.plan(conn, config, include_legacy=include_legacy)
-    _preview(planned.steps, f"policies apply would drop {len(planned.drops)} and run")
-
-
-@policies_app.command("apply")
-def policies_apply_command(
-    include_legacy: LegacyOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
-) -> None:
-    """Install the access policy in one transaction, journaled with the policies it replaces."""
-    from consolidation.core import journal
-    from consolidation.phases import policies as install
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        done = install.apply(conn, config, journal.start_run(conn, config, "policies apply"),
-                             include_legacy=include_legacy)
-    _summary("policies apply", {
-        "journal record": done.record_id, "policies dropped": done.dropped,
-        "policies created": done.created, "indexes created": len(done.indexes_created),
-    })
-
-
-@policies_app.command("rollback")
-def policies_rollback_command(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the statements.")] = False,
-    config_path: ConfigOption = None,
-    database_url: UrlOption = None,
-) -> None:
-    """Restore exactly the policies, privileges and RLS flags the newest apply replaced."""
-    from consolidation.core import journal
-    from consolidation.phases import policies as install
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        if dry_run:
-            _preview(install.rollback_plan(conn, config), "policies rollback would run")
-            return
-        record = install.rollback(conn, config, journal.start_run(conn, config, "policies rollback"))
-    _summary("policies rollback", {"restored the state before journal record": record})
+OUT = click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Folder for the reports.")
 
 
 @app.command("probe")
+@FORMATS
+@OUT
+@click.option("--spec", type=click.Path(path_type=Path), help="Access spec TOML (default: SPEC's).")
+@click.option("--label", default="", help="A name for this run in the reports.")
+@click.option(
+    "--compare", type=click.Path(path_type=Path), help="An earlier probe.json: report what changed."
+)
+@click.option(
+    "--export-pgtap", type=click.Path(path_type=Path), help="Also write the matrix as pgTAP tests here."
+)
+@CONNECTION
 def probe_command(
-    formats: FormatOption = "md,html,json,junit,sarif",
-    out_dir: OutOption = None,
-    spec: Annotated[Path | None, typer.Option("--spec", help="Access spec TOML (default: SPEC's).")] = None,
-    label: Annotated[str, typer.Option("--label", help="A name for this run in the reports.")] = "",
-    compare: Annotated[
-        Path | None, typer.Option("--compare", help="An earlier probe.json: report what changed.")
-    ] = None,
-    export_pgtap: Annotated[
-        Path | None, typer.Option("--export-pgtap", help="Also write the matrix as pgTAP tests to this file.")
-    ] = None,
-    config_path: ConfigOption = None,
-    database_url: UrlOption = None,
+    formats: str,
+    out_dir: Path | None,
+    spec: Path | None,
+    label: str,
+    compare: Path | None,
+    export_pgtap: Path | None,
+    config_path: Path | None,
+    database_url: str | None,
 ) -> None:
     """Act as every persona on every operation (always rolled back); exit 1 on a leak, break or error."""
     from consolidation.core.config import load_config
     from policies import access_check, reports
 
     done = access_check.probe_and_report(
-        database_url, load_config(config_path), formats=reports.parse_formats(formats), out_dir=out_dir,
-        spec_path=spec, label=label, compare_with=compare, export_pgtap=export_pgtap,
+        database_url,
+        load_config(config_path),
+        formats=reports.parse_formats(formats),
+        out_dir=out_dir,
+        spec_path=spec,
+        label=label,
+        compare_with=compare,
+        export_pgtap=export_pgtap,
     )
-    _summary(f"probe ({done.run.duration_ms:.0f} ms)", {**done.run.counts(), **{
-        "written": ", ".join(str(p) for p in done.written) or "no reports (pass --out DIR)"}})
+    summary(
+        f"probe ({done.run.duration_ms:.0f} ms)",
+        {
+            **done.run.counts(),
+            **{"written": ", ".join(str(p) for p in done.written) or "no reports (pass --out DIR)"},
+        },
+    )
     access_check.require_clean(done.run)
 
 
 @app.command("lint")
+@FORMATS
+@OUT
+@click.option(
+    "--fail-on",
+    type=click.Choice(["info", "warning", "error"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 at findings of this severity or worse.",
+)
+@CONNECTION
 def lint_command(
-    formats: FormatOption = "md,html,json,junit,sarif",
-    out_dir: OutOption = None,
-    fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 at: info, warning, error.")] = "error",
-    config_path: ConfigOption = None,
-    database_url: UrlOption = None,
+    formats: str, out_dir: Path | None, fail_on: str, config_path: Path | None, database_url: str | None
 ) -> None:
     """Static checks of row level security on the live database."""
     from consolidation.core.config import load_config
     from policies import access_check, reports
 
     report, written = access_check.lint_and_report(
-        database_url, load_config(config_path), formats=reports.parse_formats(formats), out_dir=out_dir,
+        database_url,
+        load_config(config_path),
+        formats=reports.parse_formats(formats),
+        out_dir=out_dir,
         fail_on=fail_on,
     )
     for finding in report.findings:
         out.print(
-            f"{rich_escape(finding.severity)}: {rich_escape(finding.rule)} "
-            f"{rich_escape(finding.object)} — {rich_escape(finding.message)}",
-            highlight=False,
+            f"{finding.severity}: {finding.rule} {finding.object} — {finding.message}",
+            markup=False,
+            soft_wrap=True,
         )
-    _summary("lint", {**report.counts(), "written": ", ".join(str(p) for p in written) or "no reports"})
+    summary("lint", {**report.counts(), "written": ", ".join(str(p) for p in written) or "no reports"})
     access_check.require_lint_clean(report)
 
 
-# --- constraints, drift (issue 6) ---------------------------------------------------------------
-
-constraints_app = typer.Typer(
-    help="Foreign keys, NOT NULL and indexes on chat_messages, without long locks.", no_args_is_help=True
-)
-app.add_typer(constraints_app, name="constraints")
-
-
-def _retry_line(event) -> None:  # noqa: ANN001 - consolidation.phases.constraints.LockRetry
-    console.print(
-        f"retry: {rich_escape(event.step)} (attempt {event.attempt}): {rich_escape(event.error)}",
-        highlight=False,
-    )
-
-
-@constraints_app.command("plan")
-def constraints_plan_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
-    """Show each constraint's state, the rows that would violate it, and the SQL apply would run."""
-    from consolidation.phases import constraints
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        planned = constraints.plan(conn, config)
-    table = Table("requirement", "state", "violating rows", "sample", "steps", title="constraints")
-    for row in constraints.summary(planned):
-        table.add_row(*(rich_escape(str(value)) for value in row.values()))
-    out.print(table)
-    for note in planned.notes:
-        out.print(f"note: {rich_escape(note)}")
-    _preview(planned.steps, "constraints apply would run")
-
-
-@constraints_app.command("apply")
-def constraints_apply_command(
-    force_order: ForceOrderOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
-) -> None:
-    """Add what is missing, every lock bounded and retried; refuses (exit 1) while rows violate."""
-    from consolidation.core import journal
-    from consolidation.phases import constraints
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        run = journal.start_run(conn, config, "constraints apply")
-        done = constraints.apply(conn, config, run, force_order=force_order, on_retry=_retry_line)
-    _summary("constraints apply", {"journal record": done.record_id, "steps run": len(done.steps),
-                                   "lock retries": len(done.retries)})
-
-
-@constraints_app.command("verify")
-def constraints_verify_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
-    """Check every foreign key, NOT NULL and index is in force and valid (exit 1 if not)."""
-    from consolidation.core.errors import FindingsError
-    from consolidation.phases import constraints
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        missing = constraints.verify(conn, config)
-    for finding in missing:
-        out.print(f"not in force: {rich_escape(finding)}")
-    if missing:
-        raise FindingsError(f"{len(missing)} not in force", hint="run `consolidate constraints apply`")
-    _summary("constraints verify", {"in force": len(constraints.requirements(config))})
-
-
-@constraints_app.command("rollback")
-def constraints_rollback_command(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the statements.")] = False,
-    force_order: ForceOrderOption = False,
-    config_path: ConfigOption = None,
-    database_url: UrlOption = None,
-) -> None:
-    """Remove exactly what apply added and prove the pre-phase state is back."""
-    from consolidation.core import journal
-    from consolidation.phases import constraints
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        if dry_run:
-            _preview(constraints.rollback_plan(conn, config), "constraints rollback would run")
-            return
-        run = journal.start_run(conn, config, "constraints rollback")
-        steps = constraints.rollback(conn, config, run, force_order=force_order, on_retry=_retry_line)
-    _summary("constraints rollback (pre-phase state restored)", {"steps run": len(steps)})
-
-
 @app.command("drift")
+@click.option("--source", required=True, help="URL of the database to align with.")
+@click.option("--target", required=True, help="URL of the database to compare (and align).")
+@click.option("--schema", "schemas", multiple=True, help="Compare this schema (repeatable; default: chat's).")
+@click.option("--allow-drops", is_flag=True, help="Also drop or revoke what only the target has.")
+@APPLY
+@click.option("--out", "sql_out", type=click.Path(path_type=Path), help="Also write the aligning SQL here.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config TOML.")
 def drift_command(
-    source: Annotated[str, typer.Option("--source", help="URL of the database to align with.")],
-    target: Annotated[str, typer.Option("--target", help="URL of the database to compare (and align).")],
-    schemas: Annotated[
-        list[str] | None, typer.Option("--schema", help="Compare this schema (repeatable; default: chat's).")
-    ] = None,
-    allow_drops: Annotated[
-        bool, typer.Option("--allow-drops", help="Also drop or revoke what only the target has.")
-    ] = False,
-    apply: Annotated[bool, typer.Option("--apply", help="Run the aligning SQL on the target.")] = False,
-    sql_out: Annotated[Path | None, typer.Option("--out", help="Also write the aligning SQL here.")] = None,
-    config_path: ConfigOption = None,
+    source: str,
+    target: str,
+    schemas: tuple[str, ...],
+    allow_drops: bool,
+    apply: bool,
+    sql_out: Path | None,
+    config_path: Path | None,
 ) -> None:
     """Compare the chat schema of two databases; print the differences and the SQL aligning the target."""
-    from rich.syntax import Syntax
-
     from consolidation import drift
     from consolidation.core import db, journal
     from consolidation.core.config import load_config
 
     config = load_config(config_path)
-    scope = drift.scope(config, schemas)
+    scope = drift.scope(config, list(schemas) or None)
     with db.connection(source, autocommit=True) as left, db.connection(target, autocommit=True) as right:
         report = drift.compare_databases(left, right, scope)
         if apply:
-            run = journal.start_run(right, config, "drift --apply")
-            drift.align(right, config, run, report, allow_drops=allow_drops, on_retry=_retry_line)
+            run = journal.start_run(right, config, _command_line())
+            drift.align(right, config, run, report, allow_drops=allow_drops, on_retry=CliEvents().retry)
             report = drift.compare_databases(left, right, scope)
     table = Table("kind", "object", "change", "detail", "needs", title=f"drift: {len(report)} differences")
     for found in report.differences:
-        table.add_row(*(rich_escape(part) for part in (found.kind, found.name, found.change, found.detail,
-                                                        "--allow-drops" if found.drop else "")))
+        table.add_row(
+            *(
+                escape(part)
+                for part in (
+                    found.kind,
+                    found.name,
+                    found.change,
+                    found.detail,
+                    "--allow-drops" if found.drop else "",
+                )
+            )
+        )
     out.print(table)
     script = report.script(allow_drops=allow_drops, lock_timeout_ms=config.constraints.lock_timeout_ms)
-    out.print(Syntax(script, "sql", word_wrap=True))
+    out.print(script, markup=False, soft_wrap=True)
     if sql_out:
         sql_out.write_text(script, encoding="utf-8")
+    if not apply and report.differences:
+        say("nothing written: pass --apply to run the aligning SQL on the target")
     drift.require_aligned(report)
 
 
-# --- cutover: close the legacy path (issue 7) -----------------------------------------------------
-
-cutover_app = typer.Typer(help="Cut-over: close the legacy tables, forward the last changes, verify.",
-                          no_args_is_help=True)
-app.add_typer(cutover_app, name="cutover")
+_register_phases()
 
 
-def _app_changes(changes: list[str]) -> None:
-    console.print("[bold]The app must change:[/]")
-    for change in changes:
-        console.print(f"  - {rich_escape(change)}")
-
-
-@cutover_app.command("plan")
-def cutover_plan_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
-    """Show the capture state, the exact SQL cut-over runs, and what the app must change."""
-    from consolidation.phases import cutover
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        planned = cutover.plan(conn, config)
-    _summary("capture", {
-        "trigger on messages": planned.capture.messages,
-        "trigger on voice_notes": planned.capture.voice_notes,
-        "changes waiting to be forwarded": planned.capture.pending, "changes logged": planned.capture.logged,
-    })
-    _preview(planned.steps, "cutover apply would run (and forward the captured changes after each step)")
-    _app_changes(planned.app_changes)
-
-
-@cutover_app.command("apply")
-def cutover_apply_command(
-    force_order: ForceOrderOption = False, config_path: ConfigOption = None, database_url: UrlOption = None
-) -> None:
-    """Close the legacy tables to the API roles, forward every captured change, stop capture, verify."""
-    from consolidation.core import journal
-    from consolidation.phases import cutover
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        done = cutover.apply(conn, config, journal.start_run(conn, config, "cutover apply"),
-                             force_order=force_order)
-    _summary("cutover apply", {**done.forwarded, "lock attempts": done.attempts, "verify": "clean"})
-    _app_changes(cutover.app_changes(config))
-
-
-@cutover_app.command("rollback")
-def cutover_rollback_command(config_path: ConfigOption = None, database_url: UrlOption = None) -> None:
-    """Re-open the legacy path: privileges and row security as before the cut-over, capture back on."""
-    from consolidation.core import journal
-    from consolidation.phases import cutover
-
-    config, conn = _open(config_path, database_url)
-    with conn:
-        count = cutover.rollback(conn, config, journal.start_run(conn, config, "cutover rollback"))
-    _summary("cutover rollback", {"statements run": count, "capture": "on"})
+# --- errors: one place, one exit code each ------------------------------------------------------
 
 
 def main() -> None:
@@ -763,21 +792,51 @@ def main() -> None:
     password or key the process was given is ever printed, even in a bug's traceback."""
     from consolidation.core import db
 
+    debug = "--debug" in sys.argv[1:]
     try:
-        app()
+        app.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        _fail(UsageError("interrupted"))
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE)
     except psycopg.OperationalError as exc:
         _fail(db.unreachable(exc))
     except ConsolidationError as exc:
         _fail(exc)
-    except Exception:
+    except psycopg.errors.UndefinedTable as exc:
+        _fail(
+            ConfigError(
+                f"the database does not have a table the configuration names: {exc}",
+                hint="check tables.* in the configuration (--config FILE)",
+            )
+        )
+    except psycopg.errors.UndefinedColumn as exc:
+        _fail(
+            ConfigError(
+                f"the database does not have a column the configuration names: {exc}",
+                hint="check columns.* in the configuration (--config FILE)",
+            )
+        )
+    except Exception as exc:
         secrets = db.secrets_given(os.environ, sys.argv)
-        console.print(db.mask(traceback.format_exc(), secrets), markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
+        if debug:
+            console.print(db.mask(traceback.format_exc(), secrets), markup=False, soft_wrap=True)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        console.print(
+            db.mask(f"internal error: {type(exc).__name__}: {first}", secrets)
+            + ("" if debug else " (re-run with --debug for the traceback; please report it)"),
+            markup=False,
+            soft_wrap=True,
+        )
+        sys.exit(ExitCode.INTERNAL)
 
 
 def _fail(exc: ConsolidationError) -> NoReturn:
     from consolidation.core import db
 
     message = db.mask(str(exc), db.secrets_given(os.environ, sys.argv))
-    console.print(f"[bold red]error:[/] {rich_escape(message)}")
+    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     sys.exit(int(exc.exit_code))

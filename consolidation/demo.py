@@ -1,4 +1,9 @@
-"""The demo: bring the local stack up, seed it if empty, and run the phases in order with --apply."""
+"""The demo: bring the local stack up, seed it if empty, and run every phase of the registry with --apply.
+
+Each phase is previewed, applied and verified through the same driver the CLI uses; the access
+policy is linted and probed before the first phase and after the last, with reports. The
+verdict is clean only when every verification, the probe and the lint are.
+"""
 
 from __future__ import annotations
 
@@ -9,75 +14,27 @@ from typing import Any
 
 import psycopg
 
-from consolidation.core import db, journal
+from consolidation.core import db
 from consolidation.core.config import Config
-from consolidation.phases import backup, constraints, merge, plan, storage, verify
+from consolidation.phases import driver
+from consolidation.phases.contract import Context, QuietEvents, flat_counts
+from consolidation.phases.registry import REGISTRY
 from consolidation.stack import Stack
+
+Say = Callable[[str], None]
+Show = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass
-class DemoStep:
-    """One phase of the demo and the summary rows (label -> value) it produced."""
+class Verdict:
+    """The demo's outcome: what each step reported, and what kept it from being clean."""
 
-    name: str
-    run: Callable[[psycopg.Connection, Config, journal.Run], dict[str, Any]]
-    summary: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
-
-def _plan(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
-    built = plan.build(conn, config)
-    return {**built.counts["merge"], "statements": len(built.steps)}
-
-
-def _backup(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
-    done = backup.apply(conn, config, run)
-    return {
-        "schema": done.schema,
-        "verified": done.verified,
-        **{k: v["rows"] for k, v in done.tables.items()},
-    }
-
-
-def _merge(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
-    done = merge.apply(conn, config, run)
-    return {**done.totals, "batches": done.batches, "sequenced sessions": done.sequenced_sessions}
-
-
-def _verify(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
-    report = verify.run(conn, config)
-    return {"clean": report.clean, **{f"{k} findings": v for k, v in report.counts.items()}}
-
-
-def _constraints(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
-    done = constraints.apply(conn, config, run)
-    missing = constraints.verify(conn, config)
-    return {"steps run": len(done.steps), "lock retries": len(done.retries), "not in force": len(missing),
-            "clean": not missing}
-
-
-def steps(stack: Stack) -> list[DemoStep]:
-    """The demo's phases in order; later phases (constraints, cut-over) append here."""
-
-    def _storage(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
-        return storage.storage_phase(conn, config, run, stack.database_url(), stack.environment())
-
-    def _policies(conn: psycopg.Connection, config: Config, run: journal.Run) -> dict[str, Any]:
-        from consolidation.access_demo import run_access_demo
-
-        summary = run_access_demo(conn, config, run, stack.database_url(), stack.directory / "reports")
-        clean = summary["leaks after"] == summary["breaks after"] == summary["errors after"] == 0
-        return {**summary, "clean": clean}
-
-    return [
-        DemoStep("plan", _plan),
-        DemoStep("backup", _backup),
-        DemoStep("merge", _merge),
-        DemoStep("verify", _verify),
-        DemoStep("storage", _storage),
-        DemoStep("verify after storage", _verify),
-        DemoStep("constraints", _constraints),
-        DemoStep("lint, probe, policies, probe", _policies),
-    ]
+    @property
+    def clean(self) -> bool:
+        return not self.problems
 
 
 def _seeded(conn: psycopg.Connection, config: Config) -> bool:
@@ -89,28 +46,91 @@ def _seeded(conn: psycopg.Connection, config: Config) -> bool:
     )
 
 
+def _access(url: str, conn: psycopg.Connection, config: Config, out_dir: Path, label: str) -> dict[str, int]:
+    """Lint and probe, writing every report format under OUT_DIR; returns the counts."""
+    from policies import reports
+    from policies.lint import lint
+    from policies.probes import probe
+
+    formats = list(reports.FORMATS)
+    probed = probe(url, config, label=label)
+    reports.write_probe(probed, formats, out_dir)
+    linted = lint(conn, config, database=db.redact(url))
+    reports.write_lint(linted, formats, out_dir)
+    counts = probed.counts()
+    return {
+        "leaks": counts["leak"],
+        "breaks": counts["break"],
+        "probe errors": counts["error"],
+        "lint errors": linted.counts()["error"],
+    }
+
+
 def run_demo(
     directory: Path | None,
     config: Config,
     *,
     messages: int | None = None,
-    on_step: Callable[[DemoStep], None] | None = None,
-) -> list[DemoStep]:
-    """Stack up, seed if empty, then every step of steps(), each reported through on_step."""
+    say: Say = print,
+    show: Show | None = None,
+) -> Verdict:
+    """Stack up, seed if empty, then preview, apply and verify every phase in registry order."""
     from consolidation.seed import SeedOptions, seed_legacy
 
+    verdict = Verdict()
+
+    def report(title: str, rows: dict[str, Any]) -> None:
+        verdict.steps[title] = rows
+        if show:
+            show(title, rows)
+
     stack = Stack(directory)
-    stack.up()
+    say(f"starting the local stack in {stack.directory} (a real PostgreSQL on 127.0.0.1)")
+    status = stack.up()
+    say(
+        f"the stack runs on 127.0.0.1:{status.port}; stop it with "
+        f"`consolidate stack down --dir {stack.directory}` (its data stays in that folder)"
+    )
     url = stack.database_url()
+    reports_dir = stack.directory / "reports"
     with db.connection(url, autocommit=True) as conn:
         if not _seeded(conn, config):
             options = SeedOptions.small() if messages is None else SeedOptions.scaled(messages)
-            seed_legacy(url, stack.store_root, options)
-        run = journal.start_run(conn, config, "demo")
-        done = []
-        for step in steps(stack):
-            step.summary = step.run(conn, config, run)
-            done.append(step)
-            if on_step:
-                on_step(step)
-    return done
+            size = f"{options.messages:,} messages, {options.voice_notes:,} voice notes"
+            say(f"seeding the legacy dataset ({size})")
+            seeded = seed_legacy(url, stack.store_root, options)
+            report("seeded", {**seeded.counts, **{f"anomaly: {k}": v for k, v in seeded.anomalies.items()}})
+        else:
+            say("the stack is seeded already: running the phases on what is there")
+        say(f"linting and probing the access policy before the phases (reports in {reports_dir / 'before'})")
+        report("access before", _access(url, conn, config, reports_dir / "before", "before"))
+        ctx = Context(
+            conn, config, url, environment=stack.environment(), events=QuietEvents(), command="demo"
+        )
+        for phase in REGISTRY:
+            say(f"{phase.name}: {phase.summary}")
+            plan = driver.preview(phase, ctx)
+            done = driver.apply(phase, ctx, plan)
+            if done.noop:
+                report(phase.name, {"applied": "already, and verified: nothing to do"})
+                continue
+            assert done.report is not None
+            rows = flat_counts(done.result.counts if done.result else {})
+            rows["verification"] = "clean" if done.report.clean else f"{done.report.total} findings"
+            report(phase.name, rows)
+            if not done.report.clean:
+                verdict.problems.append(f"{phase.name}'s verification found {done.report.total} findings")
+        say(f"linting and probing the access policy after the phases (reports in {reports_dir / 'after'})")
+        after = _access(url, conn, config, reports_dir / "after", "after")
+        report("access after", after)
+        for name, count in after.items():
+            if count:
+                verdict.problems.append(f"{count} {name} after the policies")
+        say("verifying every phase once more (what `consolidate verify` runs)")
+        for checked in driver.verify_all(ctx):
+            if not checked.clean:
+                verdict.problems.append(
+                    f"{checked.phase}: {checked.total} findings in the final verification"
+                )
+        report("verdict", {"clean": verdict.clean, "problems": "; ".join(verdict.problems) or "none"})
+    return verdict

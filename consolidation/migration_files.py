@@ -31,7 +31,7 @@ from consolidation.core import sqlfiles
 from consolidation.core.config import Config
 from consolidation.phases import constraints
 from consolidation.phases import policies as install
-from consolidation.phases.plan import Plan
+from consolidation.phases.contract import Step, write_steps
 
 MIGRATIONS = Path("supabase/migrations")
 ROLLBACKS = Path("supabase/rollbacks")
@@ -150,7 +150,7 @@ def _policies(conn: psycopg.Connection, config: Config, already: set[str]) -> li
     database has now (pg_policies and the catalogs), as `policies rollback` would."""
     planned = install.plan(conn, config)
     # The same snapshot policies apply journals; the indexes belong to the constraints files.
-    snapshot = install._snapshot(conn, config, False)
+    snapshot = install.snapshot(conn, config, False)
     snapshot["indexes"] = [
         *snapshot["indexes"],
         *(
@@ -249,7 +249,7 @@ def _explained(statement: str) -> str:
 
 
 def write(
-    conn: psycopg.Connection, config: Config, directory: Path, review: Plan | None = None
+    conn: psycopg.Connection, config: Config, directory: Path, review: list[Step] | None = None
 ) -> list[Path]:
     """Write the migration and rollback files (replacing ones an earlier run wrote) and, when
     given, the data phases' statements for review; return the paths written."""
@@ -266,5 +266,5 @@ def write(
         folder = directory / REVIEW
         for stale in folder.glob("*.sql") if folder.is_dir() else []:
             stale.unlink()
-        written += review.write(folder)
+        written += write_steps(review, folder)
     return written

@@ -9,9 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
-from psycopg import errors, sql
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from consolidation.core.config import KEY_ENV
 from consolidation.core.errors import ConfigError, DatabaseUnreachable
@@ -151,18 +150,3 @@ def table_checksum(conn: psycopg.Connection, table: sql.Composable) -> TableChec
     """Checksum of every row's text form; equal content gives an equal digest in any order."""
     rows, high, low = conn.execute(_CHECKSUM.format(table)).fetchone()
     return TableChecksum(rows=rows, digest=f"{rows}:{high}:{low}")
-
-
-# Failures another session causes and a later attempt can get past.
-CONTENTION = (errors.LockNotAvailable, errors.SerializationFailure, errors.DeadlockDetected)
-
-
-def contention_retrying(max_retries: int) -> Retrying:
-    """Retry a transaction that lost to a lock timeout, a serialization failure or a deadlock,
-    with exponential backoff and jitter; any other error, or the last failure, is raised."""
-    return Retrying(
-        retry=retry_if_exception_type(CONTENTION),
-        stop=stop_after_attempt(max_retries + 1),
-        wait=wait_exponential(multiplier=0.1, max=10) + wait_random(0, 0.1),
-        reraise=True,
-    )

@@ -10,6 +10,7 @@ class ExitCode(IntEnum):
     FINDINGS = 1
     USAGE = 2
     UNREACHABLE = 3
+    INTERNAL = 4
 
 
 class ConsolidationError(Exception):

@@ -182,38 +182,99 @@ def phase_lock(conn: psycopg.Connection, config: Config, phase: str) -> Iterator
             conn.execute("SELECT pg_advisory_unlock(%s, %s)", [classid, objid])
 
 
+def mark_interrupted(conn: psycopg.Connection, config: Config, phase: str) -> list[int]:
+    """Mark PHASE's records still 'running' as interrupted; call only while holding its lock,
+    when no live run can own them. Returns their ids."""
+    if not installed(conn, config):
+        return []
+    rows = conn.execute(_render(config, "journal/120_mark_interrupted.sql"), {"phase": phase})
+    return [row[0] for row in rows.fetchall()]
+
+
 @contextmanager
 def recorded_phase(
-    conn: psycopg.Connection, run: Run, phase: str, action: str, statements: list[str]
+    conn: psycopg.Connection, run: Run, phase: str, action: str, plan_sha256: str
 ) -> Iterator[PhaseRecord]:
-    """Lock the phase, record it as running, and as completed or failed when the block ends.
+    """Record PHASE as running, and as completed or failed when the block ends.
 
-    CONN must be in autocommit mode: the record commits on its own, so a failed phase leaves
-    its trace, and the phase's own transactions run inside the block.
+    The caller holds the phase's lock (phase_lock). CONN must be in autocommit mode: the
+    record commits on its own, so a failed phase leaves its trace, and the phase's own
+    transactions run inside the block. PLAN_SHA256 is the hash of the steps the phase runs, as
+    the preview showed them.
     """
     config = run.config
     conn.execute("SELECT set_config('application_name', %s, false)", [f"consolidate {phase} ({os_user()})"])
-    with phase_lock(conn, config, phase):
-        row = conn.execute(
-            _render(config, "journal/030_phase_start.sql"),
-            {
-                "run_id": run.id,
-                "phase": phase,
-                "action": action,
-                "os_user": os_user(),
-                "config_fingerprint": config.fingerprint(),
-                "sql_sha256": sql_sha256(statements),
-            },
-        ).fetchone()
-        assert row is not None
-        record = PhaseRecord(id=row[0], phase=phase, action=action)
-        try:
-            yield record
-        except BaseException as exc:
-            if not conn.closed and not conn.broken:
-                _finish(conn, config, record, "failed", str(exc) or type(exc).__name__)
-            raise
-        _finish(conn, config, record, "completed", None)
+    row = conn.execute(
+        _render(config, "journal/030_phase_start.sql"),
+        {
+            "run_id": run.id,
+            "phase": phase,
+            "action": action,
+            "os_user": os_user(),
+            "config_fingerprint": config.fingerprint(),
+            "sql_sha256": plan_sha256,
+        },
+    ).fetchone()
+    assert row is not None
+    record = PhaseRecord(id=row[0], phase=phase, action=action)
+    try:
+        yield record
+    except BaseException as exc:
+        if not conn.closed and not conn.broken:
+            _finish(conn, config, record, "failed", str(exc) or type(exc).__name__)
+        raise
+    _finish(conn, config, record, "completed", None)
+
+
+def record_verdict(
+    conn: psycopg.Connection, run: Run, phase: str, findings: dict[str, int], details: dict[str, Any]
+) -> int:
+    """Journal a verification of PHASE: FINDINGS per check (all zero when clean)."""
+    with recorded_phase(conn, run, phase, "verify", sql_sha256([])) as record:
+        record.counts = dict(findings)
+        record.details = details
+    return record.id
+
+
+@dataclass(frozen=True)
+class PhaseState:
+    """Where a phase stands, by the one rule every order guard uses (journal/110_phase_state.sql)."""
+
+    phase: str
+    applied_record: int | None = None
+    # "apply failed", "rollback interrupted"...: a run newer than the last completed one that
+    # did not finish.
+    unfinished: str | None = None
+    verdict_record: int | None = None
+    # Findings per check of the newest verification of the applied work; None: never verified.
+    findings: dict[str, int] | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.applied_record is not None
+
+    @property
+    def verified(self) -> bool:
+        return (
+            self.applied
+            and self.unfinished is None
+            and self.findings is not None
+            and not any(self.findings.values())
+        )
+
+    @property
+    def finding_total(self) -> int:
+        return sum((self.findings or {}).values())
+
+
+def phase_state(conn: psycopg.Connection, config: Config, phase: str) -> PhaseState:
+    """PHASE's standing in the journal (nothing applied when there is no journal)."""
+    if not installed(conn, config):
+        return PhaseState(phase)
+    row = conn.execute(_render(config, "journal/110_phase_state.sql"), {"phase": phase}).fetchone()
+    assert row is not None
+    applied, unfinished, verdict, findings = row
+    return PhaseState(phase, applied, unfinished, verdict, findings)
 
 
 def save_details(conn: psycopg.Connection, config: Config, record: PhaseRecord) -> None:

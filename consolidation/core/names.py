@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import psycopg
 from psycopg import sql
 
+from consolidation.core import sqlfiles
 from consolidation.core.config import Config
+from consolidation.core.errors import ConfigError
 
 TOOL_TABLES = (
     "runs",
@@ -70,3 +73,57 @@ def policy_identifiers(config: Config) -> dict[str, sql.Identifier]:
     for key, (_table, index) in INDEXES.items():
         names[key] = sql.Identifier(index)
     return names
+
+
+# Columns whose type the phases rely on, by kind: a mapping that names a text column as an id
+# or a text column as metadata would fail mid-phase, so it is refused before anything runs.
+_TYPED_COLUMNS = {
+    "id": ("uuid",),
+    "booking_id": ("uuid",),
+    "sender_id": ("uuid",),
+    "recipient_id": ("uuid",),
+    "user_id": ("uuid",),
+    "reader_id": ("uuid",),
+    "context_id": ("uuid",),
+    "session_id": ("uuid",),
+    "metadata": ("jsonb", "json"),
+    "participants": ("uuid[]",),
+}
+
+
+def check_mapping(conn: psycopg.Connection, config: Config, tables: tuple[str, ...]) -> None:
+    """Refuse (ConfigError, naming the configuration key) a mapping this database does not have:
+    a mapped table or column that does not exist, or a column of the wrong type."""
+    schema = config.tables.schema_
+    wanted = {name: getattr(config.tables, name) for name in tables}
+    rows = conn.execute(
+        sqlfiles.load("mapping/010_columns.sql"), {"schema": schema, "tables": list(wanted.values())}
+    ).fetchall()
+    found: dict[str, dict[str, str]] = {}
+    for relation, column, type_name, _category in rows:
+        found.setdefault(relation, {})[column] = type_name
+    problems = []
+    for name, relation in wanted.items():
+        if relation not in found:
+            problems.append(
+                f"tables.{name} = {relation!r}: {schema}.{relation} does not exist in this database"
+            )
+            continue
+        for key, column in getattr(config.columns, name).model_dump().items():
+            have = found[relation].get(column)
+            if have is None:
+                problems.append(
+                    f"columns.{name}.{key} = {column!r}: {schema}.{relation} has no column {column!r}"
+                )
+            elif key in _TYPED_COLUMNS and have not in _TYPED_COLUMNS[key]:
+                problems.append(
+                    f"columns.{name}.{key} = {column!r}: {schema}.{relation}.{column} is {have}, "
+                    f"expected {' or '.join(_TYPED_COLUMNS[key])}"
+                )
+    if problems:
+        missing_legacy = all("does not exist" in problem for problem in problems)
+        raise ConfigError(
+            "the configuration does not match this database:\n  " + "\n  ".join(problems),
+            hint="point the keys named above at this database's tables and columns (--config FILE)"
+            + ("; or is this the right database? its legacy tables are missing" if missing_legacy else ""),
+        )

@@ -1,18 +1,5 @@
-"""The consolidation's phases: one module each, every one offering plan / apply / verify / rollback."""
+"""The consolidation's phases, one module each, every one the same shape (contract.Phase).
 
-from __future__ import annotations
-
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Step:
-    """One statement a phase runs, as the operator previews it and as it is executed."""
-
-    phase: str
-    name: str
-    sql: str
-
-    @property
-    def file_name(self) -> str:
-        return f"{self.phase}__{self.name}.sql"
+The order they run in and what each builds on is the registry (registry.REGISTRY); the promises
+every phase keeps — preview, --apply, gates, refusals, verdicts — are kept by driver.
+"""

@@ -8,7 +8,7 @@ import psycopg
 
 from consolidation.core import sqlfiles
 from consolidation.core.config import Config
-from consolidation.core.db import contention_retrying
+from consolidation.core.ddl import BoundedExecutor
 from consolidation.core.names import identifiers
 
 INSTALL_FILES = ("capture/010_functions.sql", "capture/020_triggers.sql")
@@ -33,11 +33,18 @@ def _run(conn: psycopg.Connection, config: Config, files: tuple[str, ...]) -> No
     # Creating or dropping a trigger takes a SHARE ROW EXCLUSIVE lock on the legacy table, which
     # waits for the app's in-flight writes: bounded, and retried with backoff.
     names = identifiers(config)
-    for attempt in contention_retrying(config.merge.max_retries):
-        with attempt, conn.transaction():
-            conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{config.merge.lock_timeout_ms}ms"])
-            for relative in files:
-                conn.execute(sqlfiles.render(relative, names))
+    BoundedExecutor(
+        conn, lock_timeout_ms=config.merge.lock_timeout_ms, max_retries=config.merge.max_retries
+    ).statements("capture triggers", [sqlfiles.render(relative, names) for relative in files])
+
+
+def install_statements(config: Config) -> list[tuple[str, str]]:
+    """The statements that turn capture on, by name, as they run."""
+    names = identifiers(config)
+    return [
+        (relative.split("/")[-1].removesuffix(".sql"), sqlfiles.render(relative, names))
+        for relative in INSTALL_FILES
+    ]
 
 
 def install(conn: psycopg.Connection, config: Config) -> None:

@@ -12,24 +12,22 @@ by the pre-phase state the journal keeps.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal
 
 import psycopg
 from psycopg import errors, sql
 
 from consolidation.core import journal, sqlfiles
 from consolidation.core.config import Config
-from consolidation.core.db import CONTENTION, contention_retrying
-from consolidation.core.errors import FindingsError, PhaseBusyError, PhaseOrderError, UsageError
-from consolidation.phases import Step
-from consolidation.phases import policies as policies_install
+from consolidation.core.ddl import BoundedExecutor, RetryHook
+from consolidation.core.errors import FindingsError, PhaseOrderError, UsageError
+from consolidation.core.names import INDEXES
+from consolidation.phases import policies as policies_phase
+from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step
 
 PHASE = "constraints"
 Kind = Literal["foreign_key", "not_null", "index"]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -76,14 +74,6 @@ class Violations:
     sample: list[tuple[str, str | None]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class ConstraintStep(Step):
-    """A statement of the phase; non-transactional ones (CONCURRENTLY) run on their own."""
-
-    requirement: str = ""
-    transactional: bool = True
-
-
 @dataclass
 class ConstraintsPlan:
     """Per requirement: what is there, which rows would violate it, and the steps still to run."""
@@ -91,33 +81,13 @@ class ConstraintsPlan:
     requirements: list[Requirement]
     found: dict[str, Found]
     violations: dict[str, Violations]
-    steps: list[ConstraintStep]
+    steps: list[Step]
     notes: list[str] = field(default_factory=list)
 
     @property
     def blocking(self) -> dict[str, Violations]:
         """The violations that would make apply fail, by requirement key."""
         return {key: found for key, found in self.violations.items() if found.count}
-
-
-@dataclass(frozen=True)
-class LockRetry:
-    """A step that lost to a lock (or a deadlock, or a serialization failure) and is retried."""
-
-    step: str
-    attempt: int
-    sqlstate: str
-    error: str
-
-
-@dataclass
-class ApplyResult:
-    record_id: int
-    steps: list[str]
-    retries: list[LockRetry]
-
-
-RetryHook = Callable[[LockRetry], None]
 
 
 def object_name(*parts: str) -> str:
@@ -132,9 +102,9 @@ def object_name(*parts: str) -> str:
 def _policy_indexes(config: Config) -> dict[str, str]:
     """The policies' own index statements (sql/policies/010_indexes.sql), by index name: the
     constraints phase builds them so they exist before the policies that need them."""
-    statements = [step.sql for step in policies_install.index_steps(config)]
+    statements = [step.sql for step in policies_phase.index_steps(config)]
     by_name = {}
-    for _key, (_table, index) in policies_install.INDEXES.items():
+    for _key, (_table, index) in INDEXES.items():
         quoted = sqlfiles.quote(sql.Identifier(index))
         by_name[index] = next(s for s in statements if quoted in s)
     return by_name
@@ -154,8 +124,8 @@ def requirements(config: Config) -> list[Requirement]:
         else ("auth", "users", "id")
     )
     policy_indexes = _policy_indexes(config)
-    session_index = policies_install.INDEXES["index.messages_session_created"][1]
-    participants_index = policies_install.INDEXES["index.sessions_participants"][1]
+    session_index = INDEXES["index.messages_session_created"][1]
+    participants_index = INDEXES["index.sessions_participants"][1]
 
     def index(key: str, column: str, description: str, file: str) -> Requirement:
         name = object_name(messages[1], column, "idx")
@@ -316,11 +286,16 @@ def _not_null_state(r: Requirement, columns: dict[str, bool], constraints: list[
     return Found("check_valid" if check[6] else "check_not_valid", r.name, check[7])
 
 
-def steps_for(r: Requirement, found: Found) -> list[ConstraintStep]:
+def requirement_of(step: Step) -> str:
+    """The key of the requirement STEP serves (its name is "<key>: <what it does>")."""
+    return step.name.split(": ", 1)[0]
+
+
+def steps_for(r: Requirement, found: Found) -> list[Step]:
     """The statements that take requirement R from FOUND to done (none when it is done)."""
 
-    def step(name: str, text: str, *, transactional: bool = True) -> ConstraintStep:
-        return ConstraintStep(PHASE, f"{r.key}: {name}", text, requirement=r.key, transactional=transactional)
+    def step(name: str, text: str, *, transactional: bool = True) -> Step:
+        return Step(PHASE, f"{r.key}: {name}", text, transactional=transactional)
 
     if found.state == "valid":
         return []
@@ -352,7 +327,7 @@ def steps_for(r: Requirement, found: Found) -> list[ConstraintStep]:
     return plan[done:]
 
 
-def _ordered(steps: list[ConstraintStep]) -> list[ConstraintStep]:
+def _ordered(steps: list[Step]) -> list[Step]:
     """Indexes, then every NOT VALID addition, then validations, then SET NOT NULL: each kind of
     lock is taken once per object, briefly, and the long scans hold only non-blocking locks."""
     rank = {
@@ -407,74 +382,20 @@ def plan(conn: psycopg.Connection, config: Config) -> ConstraintsPlan:
         name = found[r.key].name
         if found[r.key].state == "valid" and name and name != r.name and r.kind != "not_null":
             result.notes.append(f"{r.description}: already served by {name}")
-    if journal.baseline(conn, config, "merge") is None:
-        result.notes.append("merge has not been applied: `consolidate merge --apply` comes first")
     return result
 
 
-@contextmanager
-def bounded_locks(conn: psycopg.Connection, config: Config) -> Iterator[None]:
-    """Bound every lock wait of CONN's session by the configured lock_timeout (and its statements
-    by statement_timeout, when set), restoring the previous settings afterwards."""
-    previous = conn.execute(
-        "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
-    ).fetchone()
-    assert previous is not None
-    chosen = (f"{config.constraints.lock_timeout_ms}ms", f"{config.constraints.statement_timeout_ms}ms")
-    setting = "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)"
-    conn.execute(setting, chosen)
-    try:
-        yield
-    finally:
-        if not conn.closed and not conn.broken:
-            conn.execute(setting, previous)
-
-
-def retry_on_contention(
-    conn: psycopg.Connection,
-    config: Config,
-    label: str,
-    work: Callable[[], T],
-    retries: list[LockRetry],
-    on_retry: RetryHook | None,
-    tables: list[str],
-) -> T:
-    """Run WORK, retrying with backoff when it loses to a lock (each retry is appended to RETRIES
-    and reported to ON_RETRY); on giving up, name the sessions holding locks on TABLES."""
-    try:
-        for attempt in contention_retrying(config.constraints.max_retries):
-            with attempt:
-                try:
-                    return work()
-                except CONTENTION as exc:
-                    event = LockRetry(
-                        label,
-                        attempt.retry_state.attempt_number,
-                        exc.sqlstate or "",
-                        str(exc).strip().splitlines()[0],
-                    )
-                    retries.append(event)
-                    if on_retry:
-                        on_retry(event)
-                    raise
-    except CONTENTION as exc:
-        holders = conn.execute(
-            sqlfiles.load("constraints/030_lock_holders.sql"), {"tables": tables}
-        ).fetchall()
-        named = "; ".join(
-            f"pid {pid} ({mode}, {app or 'no application name'}, {state})"
-            for pid, mode, app, state, _ in holders
-        )
-        raise PhaseBusyError(
-            f"{label}: gave up after {config.constraints.max_retries} retries ({str(exc).strip()}); "
-            f"locks held by other sessions: {named or 'none any more'}",
-            hint="wait for those sessions or end them (pg_terminate_backend(pid)); then re-run, it resumes",
-        ) from exc
-    raise AssertionError("contention_retrying either returns or raises")
-
-
-def _tables(config: Config) -> list[str]:
-    return sorted({sqlfiles.quote(r.identifier) for r in requirements(config)})
+def executor(conn: psycopg.Connection, config: Config, on_retry: RetryHook | None = None) -> BoundedExecutor:
+    """The phase's bounded-lock executor (constraints' own lock and statement timeouts); giving
+    up names the sessions holding locks on the tables it changes."""
+    return BoundedExecutor(
+        conn,
+        lock_timeout_ms=config.constraints.lock_timeout_ms,
+        max_retries=config.constraints.max_retries,
+        statement_timeout_ms=config.constraints.statement_timeout_ms,
+        on_retry=on_retry,
+        tables=sorted({sqlfiles.quote(r.identifier) for r in requirements(config)}),
+    )
 
 
 def drop_if_invalid(conn: psycopg.Connection, index: sql.Identifier) -> bool:
@@ -490,32 +411,29 @@ def drop_if_invalid(conn: psycopg.Connection, index: sql.Identifier) -> bool:
     return True
 
 
-def _run_step(
-    conn: psycopg.Connection,
-    config: Config,
-    step: ConstraintStep,
-    r: Requirement,
-    retries: list[LockRetry],
-    on_retry: RetryHook | None,
+def run_step(
+    conn: psycopg.Connection, config: Config, step: Step, r: Requirement, bounded: BoundedExecutor
 ) -> None:
+    """Run one step with its lock waits bounded and retried; rows that violate a constraint being
+    validated are a finding (the constraint stays NOT VALID, guarding new rows)."""
+
     def once() -> None:
-        if not step.transactional:
-            if step.name.endswith("create index concurrently"):
-                drop_if_invalid(conn, sql.Identifier(r.table[0], r.name))
-            conn.execute(step.sql)
-            return
-        with conn.transaction():
-            conn.execute(step.sql)
+        if step.name.endswith("create index concurrently"):
+            drop_if_invalid(conn, sql.Identifier(r.table[0], r.name))
+        conn.execute(step.sql)
 
     try:
-        retry_on_contention(conn, config, step.name, once, retries, on_retry, _tables(config))
+        if step.transactional:
+            bounded.transaction(step.name, once)
+        else:
+            bounded.statement(step.name, once)
     except (errors.ForeignKeyViolation, errors.CheckViolation) as exc:
         # Rows written between the plan's check and the NOT VALID constraint: it now guards new
         # rows; the old ones must be fixed before validation can pass.
         found = violations(conn, config, r)
         raise FindingsError(
             f"{r.description}: {found.count} rows violate it ({_sample_text(found, 3)}): {str(exc).strip()}",
-            hint="fix or remove those rows, then re-run `consolidate constraints apply` (it resumes)",
+            hint="fix or remove those rows, then re-run `consolidate constraints --apply` (it resumes)",
         ) from exc
 
 
@@ -534,54 +452,6 @@ def violation_report(chosen: ConstraintsPlan, shown: int = 3) -> str:
     )
 
 
-def _require_merge(conn: psycopg.Connection, config: Config, force_order: bool) -> None:
-    if not force_order and journal.baseline(conn, config, "merge") is None:
-        raise PhaseOrderError(
-            "constraints come after merge, and merge has not been applied",
-            hint="run `consolidate merge --apply` first (or pass --force-order to add them anyway)",
-        )
-
-
-def apply(
-    conn: psycopg.Connection,
-    config: Config,
-    run: journal.Run,
-    *,
-    force_order: bool = False,
-    on_retry: RetryHook | None = None,
-) -> ApplyResult:
-    """Add what is missing, every lock wait bounded and retried; refuse, before any change, while
-    rows would violate a constraint. CONN must be in autocommit mode."""
-    _require_merge(conn, config, force_order)
-    retries: list[LockRetry] = []
-    with bounded_locks(conn, config):
-        chosen = retry_on_contention(
-            conn, config, "plan", lambda: plan(conn, config), retries, on_retry, _tables(config)
-        )
-        by_key = {r.key: r for r in chosen.requirements}
-        with journal.recorded_phase(conn, run, PHASE, "apply", [s.sql for s in chosen.steps]) as record:
-            record.details = {
-                "violations": {key: asdict(found) for key, found in chosen.violations.items()},
-                "steps": [s.name for s in chosen.steps],
-                "retries": [],
-            }
-            record.counts = {"rows violating": sum(v.count for v in chosen.violations.values())}
-            if chosen.blocking:
-                raise FindingsError(
-                    f"constraints apply refused, nothing changed: {violation_report(chosen)}",
-                    hint="`consolidate constraints plan` lists them; fix or remove those rows "
-                    "(or point sender_references at auth.users), then apply again",
-                )
-            journal.record_baseline(conn, config, record, {k: asdict(v) for k, v in chosen.found.items()})
-            try:
-                for step in chosen.steps:
-                    _run_step(conn, config, step, by_key[step.requirement], retries, on_retry)
-            finally:
-                record.details["retries"] = [asdict(event) for event in retries]
-            record.counts |= {"steps run": len(chosen.steps), "lock retries": len(retries)}
-    return ApplyResult(record.id, [s.name for s in chosen.steps], retries)
-
-
 def verify(conn: psycopg.Connection, config: Config) -> list[str]:
     """What is not in force yet (empty when every foreign key, NOT NULL and index is there and valid)."""
     found = inspect(conn, config)
@@ -593,9 +463,8 @@ def verify(conn: psycopg.Connection, config: Config) -> list[str]:
 
 
 def _policies_applied(conn: psycopg.Connection, config: Config) -> bool:
-    applied = journal.latest(conn, config, policies_install.PHASE, "apply")
-    undone = journal.latest(conn, config, policies_install.PHASE, "rollback")
-    return applied is not None and not (undone and undone["details"].get("apply_record") == applied["id"])
+    standing = journal.phase_state(conn, config, policies_phase.PHASE)
+    return standing.applied or standing.unfinished is not None
 
 
 def _baseline(conn: psycopg.Connection, config: Config) -> dict[str, Found]:
@@ -625,23 +494,19 @@ def drop_before_add_sql(r: Requirement) -> str:
     return _render("constraints/105_drop_before_add.sql", r)
 
 
-def rollback_steps(config: Config, before: dict[str, Found], now: dict[str, Found]) -> list[ConstraintStep]:
+def rollback_steps(config: Config, before: dict[str, Found], now: dict[str, Found]) -> list[Step]:
     """The statements that take the catalog from NOW back to BEFORE: only what the phase added.
 
     A foreign key that was there NOT VALID and that apply validated is put back NOT VALID;
     an index that was there invalid stays rebuilt (an invalid index serves nothing).
     """
-    out: list[ConstraintStep] = []
+    out: list[Step] = []
     # In reverse of apply's order: constraints go before the indexes that served them.
     for r in reversed(requirements(config)):
         was, is_ = before.get(r.key, Found("absent")), now[r.key]
 
         def step(name: str, text: str, *, transactional: bool = True, r: Requirement = r) -> None:
-            out.append(
-                ConstraintStep(
-                    PHASE, f"{r.key}: {name}", text, requirement=r.key, transactional=transactional
-                )
-            )
+            out.append(Step(PHASE, f"{r.key}: {name}", text, transactional=transactional))
 
         if r.kind == "not_null":
             if was.state != "valid" and is_.state == "valid":
@@ -668,55 +533,6 @@ def rollback_steps(config: Config, before: dict[str, Found], now: dict[str, Foun
     return out
 
 
-def rollback_plan(conn: psycopg.Connection, config: Config) -> list[ConstraintStep]:
-    """What rollback would run now. Writes nothing."""
-    return rollback_steps(config, _baseline(conn, config), inspect(conn, config))
-
-
-def rollback(
-    conn: psycopg.Connection,
-    config: Config,
-    run: journal.Run,
-    *,
-    force_order: bool = False,
-    on_retry: RetryHook | None = None,
-) -> list[str]:
-    """Remove exactly what apply added and prove the pre-phase state is back; returns the steps run."""
-    before = _baseline(conn, config)
-    steps = rollback_steps(config, before, inspect(conn, config))
-    by_key = {r.key: r for r in requirements(config)}
-    shared = {name for _, name in policies_install.INDEXES.values()}
-    dropping_shared = [s.name for s in steps if by_key[s.requirement].name in shared]
-    if dropping_shared and not force_order and _policies_applied(conn, config):
-        raise PhaseOrderError(
-            f"the policies are applied and rely on indexes this phase built ({', '.join(dropping_shared)})",
-            hint="run `consolidate policies rollback` first (or pass --force-order to drop them anyway)",
-        )
-    retries: list[LockRetry] = []
-    with (
-        bounded_locks(conn, config),
-        journal.recorded_phase(conn, run, PHASE, "rollback", [s.sql for s in steps]) as record,
-    ):
-        for step in steps:
-            _run_step(conn, config, step, by_key[step.requirement], retries, on_retry)
-        after = inspect(conn, config)
-        differing = [
-            key
-            for key, was in before.items()
-            if after[key].state != was.state and not (was.state == "invalid" and after[key].state == "valid")
-        ]
-        record.counts = {"steps run": len(steps), "lock retries": len(retries)}
-        record.details = {"steps": [s.name for s in steps], "retries": [asdict(e) for e in retries]}
-        if differing:
-            record.details["differing"] = differing
-            raise FindingsError(
-                f"after rollback, {', '.join(differing)} differ from the pre-phase state",
-                hint="something else changed them meanwhile; inspect with `consolidate constraints plan`",
-            )
-        journal.clear_baseline(conn, config, PHASE)
-    return [s.name for s in steps]
-
-
 def summary(chosen: ConstraintsPlan) -> list[dict[str, Any]]:
     """One row per requirement for the operator: state, violations, steps still to run."""
     rows = []
@@ -733,3 +549,114 @@ def summary(chosen: ConstraintsPlan) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+class Constraints:
+    """Foreign keys, NOT NULL and indexes on chat_messages, each lock wait bounded and retried."""
+
+    name: ClassVar[str] = PHASE
+    requires: ClassVar[tuple[str, ...]] = ("merge",)
+    tables: ClassVar[tuple[str, ...]] = ("profiles", "chat_sessions", "chat_messages")
+    summary: ClassVar[str] = (
+        "Add foreign keys, NOT NULL and indexes without long locks (NOT VALID, VALIDATE, CONCURRENTLY)."
+    )
+    options: ClassVar[tuple[Option, ...]] = ()
+
+    def plan(self, ctx: Context, *, counts: bool = True) -> Plan:
+        chosen = plan(ctx.conn, ctx.config)
+        by_key = {r.key: r for r in chosen.requirements}
+        result = Plan(PHASE, steps=chosen.steps, notes=list(chosen.notes), state={"plan": chosen})
+        result.counts = {
+            "requirements": len(chosen.requirements),
+            "already in force": sum(1 for found in chosen.found.values() if found.state == "valid"),
+            "steps": len(chosen.steps),
+            "rows violating": sum(v.count for v in chosen.violations.values()),
+        }
+        result.blockers = [
+            Finding("violations", by_key[key].description, f"{found.count} rows ({_sample_text(found, 3)})")
+            for key, found in chosen.blocking.items()
+        ]
+        return result
+
+    def apply(self, ctx: Context, plan: Plan) -> Result:
+        """Add what is missing in plan order, every lock wait bounded and retried."""
+        conn, config, record = ctx.conn, ctx.config, ctx.record
+        assert record is not None
+        chosen: ConstraintsPlan = plan.state["plan"]
+        by_key = {r.key: r for r in chosen.requirements}
+        bounded = executor(conn, config, ctx.events.retry)
+        journal.record_baseline(conn, config, record, {k: asdict(v) for k, v in chosen.found.items()})
+        try:
+            for step in plan.steps:
+                run_step(conn, config, step, by_key[requirement_of(step)], bounded)
+        finally:
+            record.details = {
+                "steps": [s.name for s in plan.steps],
+                "retries": [asdict(event) for event in bounded.retries],
+            }
+        return Result(
+            PHASE,
+            "apply",
+            {"steps run": len(plan.steps), "lock retries": len(bounded.retries)},
+            record.details,
+        )
+
+    def verify(self, ctx: Context) -> Report:
+        missing = verify(ctx.conn, ctx.config)
+        return Report(
+            PHASE,
+            counts={"not_in_force": len(missing)},
+            findings=[Finding("not_in_force", item.split(":", 1)[0], item) for item in missing],
+            notes={"requirements": len(requirements(ctx.config))},
+        )
+
+    def rollback_plan(self, ctx: Context) -> Plan:
+        """What rollback would run now; refused (unless --force-order) while the policies rely on
+        indexes it would drop."""
+        conn, config = ctx.conn, ctx.config
+        before = _baseline(conn, config)
+        steps = rollback_steps(config, before, inspect(conn, config))
+        by_key = {r.key: r for r in requirements(config)}
+        shared = {name for _, name in INDEXES.values()}
+        dropping_shared = [s.name for s in steps if by_key[requirement_of(s)].name in shared]
+        if dropping_shared and not ctx.force_order and _policies_applied(conn, config):
+            raise PhaseOrderError(
+                "the policies are applied and rely on indexes this phase built "
+                f"({', '.join(dropping_shared)})",
+                hint="run `consolidate policies rollback --apply` first (or pass --force-order to drop "
+                "them anyway)",
+            )
+        return Plan(PHASE, "rollback", steps=steps, state={"before": before})
+
+    def rollback(self, ctx: Context, plan: Plan) -> Result:
+        """Remove exactly what apply added and prove the pre-phase state is back."""
+        conn, config, record = ctx.conn, ctx.config, ctx.record
+        assert record is not None
+        before: dict[str, Found] = plan.state["before"]
+        by_key = {r.key: r for r in requirements(config)}
+        bounded = executor(conn, config, ctx.events.retry)
+        for step in plan.steps:
+            run_step(conn, config, step, by_key[requirement_of(step)], bounded)
+        after = inspect(conn, config)
+        differing = [
+            key
+            for key, was in before.items()
+            if after[key].state != was.state and not (was.state == "invalid" and after[key].state == "valid")
+        ]
+        record.details = {
+            "steps": [s.name for s in plan.steps],
+            "retries": [asdict(e) for e in bounded.retries],
+        }
+        if differing:
+            record.details["differing"] = differing
+            raise FindingsError(
+                f"after rollback, {', '.join(differing)} differ from the pre-phase state",
+                hint="something else changed them meanwhile; inspect with `consolidate constraints plan`",
+            )
+        journal.clear_baseline(conn, config, PHASE)
+        return Result(
+            PHASE,
+            "rollback",
+            {"steps run": len(plan.steps), "lock retries": len(bounded.retries)},
+            record.details,
+        )

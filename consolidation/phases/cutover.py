@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import signal
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 from psycopg import sql
 
-from consolidation.core import journal, sqlfiles
+from consolidation.core import crash, journal, sqlfiles
 from consolidation.core.checksums import fix_output_settings
 from consolidation.core.config import Config
-from consolidation.core.db import contention_retrying
-from consolidation.core.errors import FindingsError, PhaseOrderError, UsageError
+from consolidation.core.ddl import BoundedExecutor
+from consolidation.core.errors import FindingsError, UsageError
 from consolidation.core.names import identifiers
-from consolidation.phases import Step, capture, merge, verify
+from consolidation.phases import capture, merge, verify
+from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step
+from consolidation.phases.policies import restore_table
 
 PHASE = "cutover"
 CLOSE = "cutover/010_close_legacy.sql"
@@ -24,22 +23,9 @@ STOP = "cutover/020_stop_capture.sql"
 REOPEN = "cutover/090_reopen_legacy.sql"
 API_ROLES = ("anon", "authenticated", "service_role")
 MARKER = "legacy: cut over, service_role only"
-# Test hook for the resume test: SIGKILL this process once the legacy tables are closed.
-CRASH_ENV = "CONSOLIDATION_CRASH_IN_CUTOVER"
-
-
-@dataclass
-class CutoverPlan:
-    steps: list[Step]
-    capture: capture.CaptureState
-    app_changes: list[str]
-
-
-@dataclass
-class CutoverResult:
-    forwarded: dict[str, int] = field(default_factory=dict)
-    attempts: int = 0
-    report: verify.VerifyReport | None = None
+# Merge's findings cut-over may start with: rows captured but not forwarded yet have no fate,
+# and forwarding them is cut-over's own work (its final verification proves it).
+PENDING_CHECKS = ("unfated",)
 
 
 def app_changes(config: Config) -> list[str]:
@@ -64,17 +50,20 @@ def app_changes(config: Config) -> list[str]:
 
 def statements(config: Config) -> list[Step]:
     names = identifiers(config)
-    return [
+    forward = [
+        Step(PHASE, f"forward: {step.name}", step.sql, repeats="per captured change")
+        for step in merge.statements(config)
+        if step.name.startswith(("021_forward", "050_take")) or step.name in FORWARD_STEPS
+    ]
+    close, stop = (
         Step(PHASE, path.split("/")[-1].removesuffix(".sql"), sqlfiles.render(path, names))
         for path in (CLOSE, STOP)
-    ]
+    )
+    return [close, *forward, stop]
 
 
-def plan(conn: psycopg.Connection, config: Config) -> CutoverPlan:
-    fix_output_settings(conn)
-    journal_ready = journal.installed(conn, config)
-    state = capture.state(conn, config) if journal_ready else capture.CaptureState(False, False, 0, 0)
-    return CutoverPlan(statements(config), state, app_changes(config))
+# The steps of merge's forwarding that cut-over runs after closing and after stopping capture.
+FORWARD_STEPS = frozenset(name.split("/")[-1].removesuffix(".sql") for name in merge.FORWARD_FILES)
 
 
 def _snapshot(conn: psycopg.Connection, config: Config) -> list[dict[str, Any]]:
@@ -115,81 +104,148 @@ def _earlier_snapshot(conn: psycopg.Connection, config: Config) -> list[dict[str
     return row[0]
 
 
-def _bounded(conn: psycopg.Connection, config: Config, text: str) -> int:
-    """Run TEXT in one transaction with a bounded lock wait, retried; returns the attempts."""
-    attempts = 0
-    for attempt in contention_retrying(config.merge.max_retries):
-        with attempt, conn.transaction():
-            attempts += 1
-            conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{config.merge.lock_timeout_ms}ms"])
-            conn.execute(text)
-    return attempts
+def _executor(conn: psycopg.Connection, config: Config) -> BoundedExecutor:
+    return BoundedExecutor(
+        conn, lock_timeout_ms=config.merge.lock_timeout_ms, max_retries=config.merge.max_retries
+    )
 
 
-def apply(
-    conn: psycopg.Connection, config: Config, run: journal.Run, *, force_order: bool = False
-) -> CutoverResult:
-    """Close the legacy tables to the API roles, forward every captured change, stop capture,
-    forward what was still in flight, and verify. CONN must be in autocommit mode.
+def reopen_statements(config: Config, snapshot: list[dict[str, Any]]) -> list[str]:
+    """What re-opens the legacy path: the marker goes, privileges and row security come back."""
+    statements = [sqlfiles.render(REOPEN, identifiers(config))]
+    for legacy in snapshot:
+        statements.extend(restore_table(legacy))
+    return statements
 
-    Raises FindingsError (after committing) when verify finds discrepancies.
-    """
-    fix_output_settings(conn)
-    if journal.latest(conn, config, merge.PHASE) is None and not force_order:
-        raise PhaseOrderError(
-            "cut-over needs a completed merge (nothing has been merged or forwarded yet)",
-            hint="run `consolidate merge --apply` first, or pass --force-order",
+
+def _reopen(conn: psycopg.Connection, config: Config, snapshot: list[dict[str, Any]]) -> None:
+    _executor(conn, config).statements("re-open the legacy tables", reopen_statements(config, snapshot))
+    capture.install(conn, config)
+
+
+def _closed_findings(conn: psycopg.Connection, config: Config) -> list[Finding]:
+    """Whether the legacy tables are closed to the API roles as cut-over leaves them."""
+    findings = []
+    for legacy in _snapshot(conn, config):
+        where = f"{legacy['schema']}.{legacy['table']}"
+        open_to = sorted(
+            {role for role, _privilege, _grantable in legacy["table_privileges"]} - {"service_role"}
         )
-    steps = statements(config)
-    by_name = {step.name: step.sql for step in steps}
-    result = CutoverResult()
-    with journal.recorded_phase(conn, run, PHASE, "apply", [step.sql for step in steps]) as record:
+        if open_to:
+            findings.append(Finding("legacy_open", where, f"still granted to {', '.join(open_to)}"))
+        if not legacy["rls"]:
+            findings.append(Finding("legacy_open", where, "row level security is off"))
+    if not _closed(conn, config):
+        findings.append(Finding("legacy_open", "legacy tables", f"the policy {MARKER!r} is missing"))
+    return findings
+
+
+class Cutover:
+    """Close the legacy path once the app has switched: forward the last changes, stop capture, verify."""
+
+    name: ClassVar[str] = PHASE
+    requires: ClassVar[tuple[str, ...]] = ("merge", "storage", "policies")
+    tables: ClassVar[tuple[str, ...]] = ("messages", "voice_notes", "chat_sessions", "chat_messages")
+    summary: ClassVar[str] = (
+        "Close the legacy tables to the API roles, forward every captured change, verify."
+    )
+    options: ClassVar[tuple[Option, ...]] = ()
+
+    def plan(self, ctx: Context, *, counts: bool = True) -> Plan:
+        conn, config = ctx.conn, ctx.config
+        fix_output_settings(conn)
+        journal_ready = journal.installed(conn, config)
+        state = capture.state(conn, config) if journal_ready else capture.CaptureState(False, False, 0, 0)
+        result = Plan(
+            PHASE, steps=statements(config), notes=[f"the app must change: {c}" for c in app_changes(config)]
+        )
+        result.counts = {
+            "capture trigger on messages": int(state.messages),
+            "capture trigger on voice_notes": int(state.voice_notes),
+            "changes waiting to be forwarded": state.pending,
+            "changes logged": state.logged,
+        }
+        if counts and journal_ready:
+            # Checked before anything closes: a cut-over never starts on a failed verification.
+            checked = merge.Merge().verify(ctx)
+            result.blockers = [f for f in checked.findings if f.check not in PENDING_CHECKS]
+        return result
+
+    def apply(self, ctx: Context, plan: Plan) -> Result:
+        """Close the legacy tables, forward, stop capture, forward what was in flight, verify; on a
+        failed final verification re-open the legacy path and raise (journaled failed)."""
+        conn, config, record = ctx.conn, ctx.config, ctx.record
+        assert record is not None
+        fix_output_settings(conn)
+        by_name = {step.name: step.sql for step in plan.steps}
         # What rollback puts back: the legacy tables as they are now, unless an interrupted
         # cut-over already closed them; then the snapshot that one took.
-        record.details = {
-            "snapshot": _earlier_snapshot(conn, config) if _closed(conn, config) else _snapshot(conn, config)
-        }
+        snapshot = _earlier_snapshot(conn, config) if _closed(conn, config) else _snapshot(conn, config)
+        record.details = {"snapshot": snapshot}
         # Journaled before the tables close: a cut-over killed after closing them resumes from it.
         journal.save_details(conn, config, record)
-        result.attempts += _bounded(conn, config, by_name["010_close_legacy"])
-        if os.environ.get(CRASH_ENV) == "closed":
-            os.kill(os.getpid(), signal.SIGKILL)
+        bounded = _executor(conn, config)
+        attempts = bounded.statements("close the legacy tables", [by_name["010_close_legacy"]])
+        crash.point("cutover.closed")
         forwarded = merge.forward(conn, config).run_counts
-        result.attempts += _bounded(conn, config, by_name["020_stop_capture"])
+        attempts += bounded.statements("stop capture", [by_name["020_stop_capture"]])
         last = merge.forward(conn, config).run_counts
-        result.forwarded = dict(forwarded + last)
-        result.report = verify.run(conn, config)
+        report = verify.run(conn, config)
         pending = capture.state(conn, config).pending
         record.counts = {
-            "forwarded": result.forwarded,
+            "forwarded": dict(forwarded + last),
             "pending_after": pending,
-            "lock_attempts": result.attempts,
+            "lock_attempts": attempts,
         }
-        record.details = {**record.details, "verify": result.report.counts}
-    if not result.report.clean or pending:
-        raise FindingsError(
-            f"cut-over done, but verify found discrepancies ({pending} captured changes not forwarded)",
-            hint="run `consolidate verify` for the list; "
-            "`consolidate cutover rollback --apply` re-opens the legacy path",
-        )
-    return result
+        record.details = {**record.details, "verify": report.counts}
+        if not report.clean or pending:
+            _reopen(conn, config, snapshot)
+            record.details["reopened"] = True
+            raise FindingsError(
+                f"cut-over's final verification failed ({sum(report.counts.values())} discrepancies, "
+                f"{pending} captured changes not forwarded): the legacy path is open again",
+                hint="run `consolidate verify` for the list, fix it, then `consolidate cutover --apply`",
+            )
+        return Result(PHASE, "apply", record.counts, record.details)
 
+    def verify(self, ctx: Context) -> Report:
+        conn, config = ctx.conn, ctx.config
+        report = Report(PHASE, counts={"legacy_open": 0, "capture_pending": 0, "merge": 0})
+        report.findings = _closed_findings(conn, config)
+        report.counts["legacy_open"] = len(report.findings)
+        pending = capture.state(conn, config).pending
+        if pending:
+            report.counts["capture_pending"] = pending
+            report.findings.append(
+                Finding("capture_pending", "capture_log", f"{pending} changes not forwarded")
+            )
+        checked = merge.Merge().verify(ctx)
+        report.counts["merge"] = checked.total
+        report.findings += checked.findings[:20]
+        return report
 
-def rollback(conn: psycopg.Connection, config: Config, run: journal.Run) -> int:
-    """Re-open the legacy path: the legacy tables' privileges and row security as they were
-    before the cut-over, and capture back on. Returns the statements run."""
-    from consolidation.phases.policies import restore_table
+    def rollback_plan(self, ctx: Context) -> Plan:
+        applied = journal.latest(ctx.conn, ctx.config, PHASE)
+        snapshot = applied["details"]["snapshot"] if applied else []
+        steps = [Step(PHASE, "reopen the legacy tables", "\n".join(reopen_statements(ctx.config, snapshot)))]
+        steps += [
+            Step(PHASE, f"capture: {name}", text) for name, text in capture.install_statements(ctx.config)
+        ]
+        return Plan(PHASE, "rollback", steps=steps, state={"snapshot": snapshot})
 
-    applied = journal.latest(conn, config, PHASE)
-    if applied is None:
-        raise UsageError("cut-over has not been applied", hint="nothing to roll back")
-    names = identifiers(config)
-    statements_run = [sqlfiles.render(REOPEN, names)]
-    for table in applied["details"]["snapshot"]:
-        statements_run.extend(restore_table(table))
-    text = "\n".join(statements_run)
-    with journal.recorded_phase(conn, run, PHASE, "rollback", [text]) as record:
-        _bounded(conn, config, text)
+    def rollback(self, ctx: Context, plan: Plan) -> Result:
+        """Re-open the legacy path: privileges and row security as before the cut-over, capture on."""
+        conn, config = ctx.conn, ctx.config
+        snapshot = plan.state["snapshot"]
+        _executor(conn, config).statements("re-open the legacy tables", [plan.steps[0].sql])
         capture.install(conn, config)
-        record.counts = {"statements": len(statements_run)}
-    return len(statements_run)
+        now = {(t["schema"], t["table"]): t for t in _snapshot(conn, config)}
+        differing = [
+            f"{t['schema']}.{t['table']}" for t in snapshot if now.get((t["schema"], t["table"])) != t
+        ]
+        if differing:
+            raise FindingsError(
+                f"cut-over rolled back, but {', '.join(differing)} differ from their pre-cut-over snapshot",
+                hint="compare their privileges and row security with the snapshot in the journal",
+            )
+        return Result(PHASE, "rollback", {"statements": len(plan.steps), "capture": "on"})

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import queue
-import signal
 import threading
 import time
 import uuid
@@ -12,18 +10,20 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from consolidation.core import db, journal, sqlfiles
+from consolidation.core import crash, db, journal, sqlfiles
 from consolidation.core.checksums import chat_checksums, fix_output_settings
 from consolidation.core.config import Config
+from consolidation.core.ddl import BoundedExecutor
 from consolidation.core.errors import FindingsError, UsageError
-from consolidation.core.names import identifiers, table
-from consolidation.phases import Step, backup, capture
+from consolidation.core.names import CHAT_TABLES, identifiers, table
+from consolidation.phases import backup, capture, verify
+from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step
 
 PHASE = "merge"
 SOURCES = ("messages", "voice_notes")
@@ -35,11 +35,6 @@ NIL = uuid.UUID(int=0)
 TOP = uuid.UUID(int=(1 << 128) - 1)
 TWINS_BY_CANDIDATES = "022_twins_candidates"
 TWINS_BY_PLAN = "023_twins_planned"
-# Test hooks for the crash test: SIGKILL this process after committing its k-th batch, or
-# inside its k-th batch after the inserts, before the commit.
-CRASH_AFTER_BATCH_ENV = "CONSOLIDATION_CRASH_AFTER_BATCH"
-CRASH_IN_BATCH_ENV = "CONSOLIDATION_CRASH_IN_BATCH"
-CRASH_IN_FORWARD_ENV = "CONSOLIDATION_CRASH_IN_FORWARD"
 # The batch number forwarded rows are recorded under in the ledgers (keyset batches count from 1).
 FORWARD_BATCH = -1
 
@@ -188,7 +183,8 @@ def statements(config: Config) -> list[Step]:
         for source, path in SELECT_FILES.items()
     ]
     steps += [
-        Step(PHASE, _step_name(path), render(path)) for path in ("merge/025_batch_counts.sql", *BATCH_FILES)
+        Step(PHASE, _step_name(path), render(path), repeats="per batch")
+        for path in ("merge/025_batch_counts.sql", *BATCH_FILES)
     ]
     steps += [
         Step(PHASE, _step_name(path), render(path))
@@ -262,13 +258,6 @@ class MergeResult:
 
 
 ProgressCallback = Callable[[str, int], None]
-
-
-def _crash_hook(name: str, batch: int) -> None:
-    # At batch N or, when workers racing each other skipped past it, the first one after.
-    wanted = os.environ.get(name)
-    if wanted and batch >= int(wanted):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _positions(conn: psycopg.Connection, config: Config) -> list[Position]:
@@ -358,77 +347,77 @@ class _Batches:
     """Runs batches on one connection: each its own transaction with bounded lock waits, retried."""
 
     def __init__(
-        self, conn: psycopg.Connection, config: Config, batch_size: int, shared: _Shared | None = None
+        self,
+        conn: psycopg.Connection,
+        config: Config,
+        batch_size: int,
+        shared: _Shared | None = None,
+        texts: dict[str, str] | None = None,
     ) -> None:
         self.conn = conn
         self.config = config
         self.batch_size = batch_size
         self.shared = shared or _Shared(None)
-        self.texts = {step.name: step.sql for step in statements(config)}
+        # The plan's steps, exactly as the operator previewed them.
+        self.texts = texts or {step.name: step.sql for step in statements(config)}
         self.parameters = mapping_parameters(config)
         self.forwarded = 0
-        self.retrying = db.contention_retrying(config.merge.max_retries)
-
-    def _timeouts(self) -> None:
-        self.conn.execute(
-            "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true),"
-            # A batch's classification is hashed and re-read in memory, not spilled to disk.
-            " set_config('work_mem', %s, true)",
-            [f"{self.config.merge.lock_timeout_ms}ms", f"{self.config.merge.statement_timeout_ms}ms", "64MB"],
-        )
+        self.executor = executor(conn, config)
 
     def prepare(self, parts: int) -> None:
         """Cut the sources into PARTS parts (first run only) and decide the link plan: one
         transaction, so a resumed run finds both whole or neither."""
         conn, texts = self.conn, self.texts
-        for attempt in self.retrying:
-            with attempt, conn.transaction():
-                self._timeouts()
-                for source in SOURCES:
-                    conn.execute(texts[f"014_parts_{source}"], {"source_table": source, "parts": parts})
-                conn.execute(texts["005_link_candidates"])
-                conn.execute(texts["007_unplanned_candidates"])
-                conn.execute(texts["018_link_scope"], self.parameters)
-                conn.execute(texts["019_link_plan"])
-                # The batches join the plan; let the planner know its true (often empty) size.
-                conn.execute(sql.SQL("ANALYZE {}").format(identifiers(self.config)["tool.link_plan"]))
-                conn.execute("DROP TABLE link_candidates")
+
+        def work() -> None:
+            for source in SOURCES:
+                conn.execute(texts[f"014_parts_{source}"], {"source_table": source, "parts": parts})
+            conn.execute(texts["005_link_candidates"])
+            conn.execute(texts["007_unplanned_candidates"])
+            conn.execute(texts["018_link_scope"], self.parameters)
+            conn.execute(texts["019_link_plan"])
+            # The batches join the plan; let the planner know its true (often empty) size.
+            conn.execute(sql.SQL("ANALYZE {}").format(identifiers(self.config)["tool.link_plan"]))
+            conn.execute("DROP TABLE link_candidates")
+
+        self.executor.transaction("merge: link plan", work)
 
     def run(self, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
-        for attempt in self.retrying:
-            with attempt:
-                return self._once(position)
-        return None
+        found = self.executor.transaction(
+            f"merge: {position.source} batch {position.batch_number()}", lambda: self._once(position)
+        )
+        if found is None:
+            return None
+        crash.point("merge.after_batch", self.shared.commit())
+        return found
 
     def _once(self, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
         conn, texts, source = self.conn, self.texts, position.source
         batch = position.batch_number()
-        with conn.transaction():
-            self._timeouts()
-            selected = conn.execute(
-                texts[f"020_{'classify' if position.pass_ == 1 else 'sweep'}_{source}"],
-                {**self.parameters, **position.keyset(), "batch_size": self.batch_size},
-            )
-            if not selected.rowcount:
-                return None
-            counts: Counter[str] = Counter()
-            for fate, reason, rows in conn.execute(texts["025_batch_counts"]).fetchall():
-                counts[f"{source}.{fate}" + (f".{reason}" if reason else "")] += rows
-            for relative in BATCH_FILES:
-                cursor = conn.execute(texts[_step_name(relative)], {"batch": batch})
-                if relative.endswith("030_create_sessions.sql"):
-                    counts["sessions_created"] += max(cursor.rowcount, 0)
-            _crash_hook(CRASH_IN_BATCH_ENV, self.shared.committed + 1)
-            last_id = conn.execute(
-                texts["080_high_water"],
-                {
-                    "source_table": source,
-                    "part": position.part,
-                    "batches": position.batches + 1,
-                    "pass": position.pass_,
-                },
-            ).fetchone()
-        _crash_hook(CRASH_AFTER_BATCH_ENV, self.shared.commit())
+        selected = conn.execute(
+            texts[f"020_{'classify' if position.pass_ == 1 else 'sweep'}_{source}"],
+            {**self.parameters, **position.keyset(), "batch_size": self.batch_size},
+        )
+        if not selected.rowcount:
+            return None
+        counts: Counter[str] = Counter()
+        for fate, reason, rows in conn.execute(texts["025_batch_counts"]).fetchall():
+            counts[f"{source}.{fate}" + (f".{reason}" if reason else "")] += rows
+        for relative in BATCH_FILES:
+            cursor = conn.execute(texts[_step_name(relative)], {"batch": batch})
+            if relative.endswith("030_create_sessions.sql"):
+                counts["sessions_created"] += max(cursor.rowcount, 0)
+        # Crash points: inside the k-th batch before its commit, after its commit.
+        crash.point("merge.in_batch", self.shared.committed + 1)
+        last_id = conn.execute(
+            texts["080_high_water"],
+            {
+                "source_table": source,
+                "part": position.part,
+                "batches": position.batches + 1,
+                "pass": position.pass_,
+            },
+        ).fetchone()
         assert last_id is not None
         return last_id[0], counts
 
@@ -456,31 +445,30 @@ class _Batches:
     def forward(self, source: str, upto: int) -> Counter[str] | None:
         """Forward the next captured changes of SOURCE logged up to log id UPTO, in one
         transaction; None when none wait."""
-        for attempt in self.retrying:
-            with attempt:
-                return self._forward_once(source, upto)
-        return None
+        counts = self.executor.transaction(
+            f"merge: forward {source}", lambda: self._forward_once(source, upto)
+        )
+        if counts is not None:
+            self.forwarded += 1
+        return counts
 
     def _forward_once(self, source: str, upto: int) -> Counter[str] | None:
         conn, texts = self.conn, self.texts
-        with conn.transaction():
-            self._timeouts()
-            taken = conn.execute(
-                texts["050_take"], {"source_table": source, "upto": upto, "batch_size": self.batch_size}
-            ).rowcount
-            if not taken:
-                return None
-            conn.execute(texts[f"021_forward_{source}"], self.parameters)
-            counts: Counter[str] = Counter({f"{source}.forwarded": taken})
-            for relative in FORWARD_FILES:
-                cursor = conn.execute(texts[_step_name(relative)], {"batch": FORWARD_BATCH})
-                if relative.endswith("025_batch_counts.sql"):
-                    for fate, reason, rows in cursor.fetchall():
-                        counts[f"{source}.{fate}" + (f".{reason}" if reason else "")] += rows
-                elif relative.endswith("030_create_sessions.sql"):
-                    counts["sessions_created"] += max(cursor.rowcount, 0)
-            _crash_hook(CRASH_IN_FORWARD_ENV, self.forwarded + 1)
-        self.forwarded += 1
+        taken = conn.execute(
+            texts["050_take"], {"source_table": source, "upto": upto, "batch_size": self.batch_size}
+        ).rowcount
+        if not taken:
+            return None
+        conn.execute(texts[f"021_forward_{source}"], self.parameters)
+        counts: Counter[str] = Counter({f"{source}.forwarded": taken})
+        for relative in FORWARD_FILES:
+            cursor = conn.execute(texts[_step_name(relative)], {"batch": FORWARD_BATCH})
+            if relative.endswith("025_batch_counts.sql"):
+                for fate, reason, rows in cursor.fetchall():
+                    counts[f"{source}.{fate}" + (f".{reason}" if reason else "")] += rows
+            elif relative.endswith("030_create_sessions.sql"):
+                counts["sessions_created"] += max(cursor.rowcount, 0)
+        crash.point("merge.in_forward", self.forwarded + 1)
         return counts
 
     def next_pass(self, position: Position) -> None:
@@ -493,18 +481,25 @@ class _Batches:
         """Sequence every session merge wrote into and update their last_message_at: one
         set-based pass in one transaction; returns the sessions whose sequence was written."""
         conn, texts = self.conn, self.texts
-        written = 0
-        with conn.transaction():
-            self._timeouts()
+
+        def work() -> int:
+            written = 0
             for relative in SEQUENCE_FILES:
                 cursor = conn.execute(texts[_step_name(relative)], {"batch": batch})
                 if relative.endswith("120_sequence_store.sql"):
                     written += max(cursor.rowcount, 0)
-        return written
+            return written
+
+        return self.executor.transaction("merge: sequence sessions", work)
 
 
 def _worker(
-    main: psycopg.Connection, config: Config, batch_size: int, shared: _Shared, todo: queue.SimpleQueue
+    main: psycopg.Connection,
+    config: Config,
+    batch_size: int,
+    shared: _Shared,
+    todo: queue.SimpleQueue,
+    texts: dict[str, str],
 ) -> tuple[Counter[str], int]:
     """One worker: its own connection, taking parts until none is left (or another failed)."""
     counts: Counter[str] = Counter()
@@ -513,7 +508,7 @@ def _worker(
         with db.sibling(main) as conn:
             # The workers are the parallelism: no parallel-query helpers besides.
             _prepare_session(conn, 0)
-            runner = _Batches(conn, config, batch_size, shared)
+            runner = _Batches(conn, config, batch_size, shared, texts)
             while not shared.stop.is_set():
                 try:
                     position = todo.get_nowait()
@@ -535,13 +530,14 @@ def _merge_parts(
     batch_size: int,
     workers: int,
     shared: _Shared,
+    texts: dict[str, str],
 ) -> tuple[Counter[str], int]:
     """Every part to its end: on CONN alone with one worker, else on WORKERS connections of
     their own, each part wholly on one of them (parts touch disjoint source rows)."""
     counts: Counter[str] = Counter()
     batches = 0
     if workers <= 1 or len(positions) <= 1:
-        runner = _Batches(conn, config, batch_size, shared)
+        runner = _Batches(conn, config, batch_size, shared, texts)
         for position in positions:
             found, done = runner.merge_part(position)
             counts.update(found)
@@ -551,7 +547,9 @@ def _merge_parts(
     for position in positions:
         todo.put(position)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="merge") as pool:
-        futures = [pool.submit(_worker, conn, config, batch_size, shared, todo) for _ in range(workers)]
+        futures = [
+            pool.submit(_worker, conn, config, batch_size, shared, todo, texts) for _ in range(workers)
+        ]
         wait(futures)
     for future in futures:
         found, done = future.result()
@@ -565,75 +563,17 @@ def _captured_waiting(conn: psycopg.Connection, config: Config) -> bool:
     return bool(conn.execute(query.format(identifiers(config)["tool.capture_log"])).fetchone()[0])
 
 
-def apply(
-    conn: psycopg.Connection,
-    config: Config,
-    run: journal.Run,
-    *,
-    batch_size: int | None = None,
-    workers: int | None = None,
-    pause_ratio: float | None = None,
-    force_order: bool = False,
-    on_progress: ProgressCallback | None = None,
-) -> MergeResult:
-    """Run (or resume) the merge until every source row has a fate, then sequence the sessions.
-
-    CONN must be in autocommit mode; each batch is its own transaction. With more than one
-    worker, the parts of the sources' key ranges are merged side by side on connections of their
-    own, opened with CONN's credentials.
-    """
-    result = MergeResult(workers=workers or config.merge.workers)
-    # What runs on CONN alone (the link plan, forwarding, sequencing) may use the other workers'
-    # share of the server as parallel-query helpers, and no more.
-    _prepare_session(conn, result.workers - 1)
-    journal.install(conn, config)
-    result.backup_schema = (
-        backup.latest_verified(conn, config) if force_order else backup.require_verified(conn, config, PHASE)
+def executor(conn: psycopg.Connection, config: Config) -> BoundedExecutor:
+    """Merge's bounded-lock executor: each batch its own transaction, lock waits and statements
+    bounded, retried on contention."""
+    return BoundedExecutor(
+        conn,
+        lock_timeout_ms=config.merge.lock_timeout_ms,
+        max_retries=config.merge.max_retries,
+        statement_timeout_ms=config.merge.statement_timeout_ms,
+        # A batch's classification is hashed and re-read in memory, not spilled to disk.
+        settings={"work_mem": "64MB"},
     )
-    started_with = journal.baseline_fingerprint(conn, config, PHASE)
-    if started_with is not None and started_with != config.fingerprint() and not force_order:
-        # Rows already merged were classified under the first configuration; mixing two would
-        # give one merge two meanings.
-        raise UsageError(
-            f"merge was started with another configuration (fingerprint {started_with[:12]}, "
-            f"now {config.fingerprint()[:12]})",
-            hint="resume with the configuration it started with, or `consolidate rollback --phase merge "
-            "--apply` and merge again; --force-order resumes anyway",
-        )
-    steps = statements(config)
-    with journal.recorded_phase(conn, run, PHASE, "apply", [step.sql for step in steps]) as record:
-        if journal.baseline(conn, config, PHASE) is None:
-            journal.record_baseline(conn, config, record, chat_checksums(conn, config, MERGED_TABLES))
-        # Capture first: a change made from here on is logged, so the backfill below and the
-        # forwarding after it between them see every row.
-        capture.install(conn, config)
-        shared = _Shared(on_progress, config.merge.pause_ratio if pause_ratio is None else pause_ratio)
-        batches = _Batches(conn, config, batch_size or config.merge.batch_size, shared)
-        batches.prepare(result.workers)
-        counts, result.batches = _merge_parts(
-            conn, config, _positions(conn, config), batches.batch_size, result.workers, shared
-        )
-        result.run_counts.update(counts)
-        if _captured_waiting(conn, config):
-            conn.execute(batches.texts["005_link_candidates"])
-            result.run_counts.update(forward_all(batches, on_progress))
-            conn.execute("DROP TABLE IF EXISTS link_candidates")
-        # Batch numbers count per source; what the final pass records is marked batch 0.
-        result.sequenced_sessions = batches.sequence(0)
-        result.sessions_created = result.run_counts.pop("sessions_created", 0)
-        result.paused_seconds = shared.paused
-        result.totals = totals(conn, config)
-        record.counts = {"run": dict(result.run_counts), "totals": result.totals}
-        record.details = {
-            "batches": result.batches,
-            "batch_size": batches.batch_size,
-            "workers": result.workers,
-            "pause_ratio": shared.pause_ratio,
-            "paused_seconds": round(shared.paused, 3),
-            "backup_schema": result.backup_schema,
-            "sequenced_sessions": result.sequenced_sessions,
-        }
-    return result
 
 
 def forward_all(batches: _Batches, on_progress: ProgressCallback | None = None) -> Counter[str]:
@@ -686,19 +626,6 @@ ROLLBACK_FILES = (
 )
 
 
-@dataclass
-class RollbackResult:
-    """What merge's rollback removed and restored, and whether the pre-merge checksums are back."""
-
-    messages_deleted: int = 0
-    sessions_restored: int = 0
-    sessions_deleted: int = 0
-    sessions_kept: list[str] = field(default_factory=list)
-    differing_tables: list[str] = field(default_factory=list)
-    baseline: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Any] = field(default_factory=dict)
-
-
 def rollback_statements(config: Config) -> list[Step]:
     names = identifiers(config)
     return [
@@ -706,62 +633,194 @@ def rollback_statements(config: Config) -> list[Step]:
     ]
 
 
-def rollback(conn: psycopg.Connection, config: Config, run: journal.Run) -> RollbackResult:
-    """Remove exactly what merge created, restore what it changed, prove the baseline is back.
+def _plan_counts(conn: psycopg.Connection, config: Config) -> tuple[dict[str, int], list[str]]:
+    """What merge would do from here, counted in the plan's read-only snapshot: per source, fate
+    and reason the rows still without a fate; or, once merge has run, what it recorded."""
+    names = identifiers(config)
+    if journal.installed(conn, config) and conn.execute(
+        sql.SQL("SELECT EXISTS (SELECT FROM {})").format(names["tool.provenance"])
+    ).fetchone()[0]:
+        counts = {f"already {key}": count for key, count in totals(conn, config).items()}
+        counts["source rows without a fate yet"] = remaining(conn, config)
+        return counts, ["merge has run before: counts are what it recorded, plus rows still pending"]
+    classified = sql.SQL(
+        "WITH merge_source AS (\n{}\n),\nlink_candidates AS (\n{}\n),\nclassified AS (\n{}\n)\n"
+        "{}"
+    ).format(
+        sql.SQL(sqlfiles.render("merge/300_plan_source.sql", names)),
+        sql.SQL(sqlfiles.render("merge/005_link_candidates.sql", names)),
+        sql.SQL(classification(config, TWINS_BY_CANDIDATES)),
+        sql.SQL(sqlfiles.render("merge/310_plan_counts.sql", names)),
+    )
+    counts: dict[str, int] = {}
+    verbs = {
+        "migrated": "to migrate",
+        "linked": "to link (already dual-written)",
+        "quarantined": "to quarantine",
+        "excluded": "to exclude",
+    }
+    for source, fate, reason, count in conn.execute(classified, mapping_parameters(config)).fetchall():
+        if fate == "sessions":
+            counts["sessions to create"] = count
+        else:
+            counts[f"{source} {verbs[fate]}" + (f": {reason}" if reason else "")] = count
+    return counts, []
 
-    One transaction: a failure leaves the merge as it was. Raises FindingsError (after
-    committing) when the chat tables still differ from their pre-merge checksums, which means
-    something other than merge changed them meanwhile.
-    """
-    fix_output_settings(conn)
-    baseline = journal.baseline(conn, config, PHASE)
-    if baseline is None:
-        raise UsageError(
-            "merge has not been applied (no pre-merge baseline in the journal)",
-            hint="nothing to roll back; `consolidate merge --apply` runs it",
+
+class Merge:
+    """Copy messages and voice notes into chat_messages, every source row exactly one fate."""
+
+    name: ClassVar[str] = PHASE
+    requires: ClassVar[tuple[str, ...]] = ("backup",)
+    tables: ClassVar[tuple[str, ...]] = ("profiles", "bookings", *CHAT_TABLES)
+    summary: ClassVar[str] = (
+        "Merge messages and voice notes into chat_messages: each row migrated, linked, quarantined "
+        "or excluded."
+    )
+    options: ClassVar[tuple[Option, ...]] = (
+        Option("batch_size", int, "Source rows per transaction (default: merge.batch_size).", minimum=1),
+        Option("workers", int, "Connections merging side by side (default: merge.workers).", None, 1, 16),
+        Option(
+            "pause_ratio",
+            float,
+            "After each batch, pause this many times as long as it took: gentler on a live app "
+            "(default: merge.pause_ratio).",
+            minimum=0,
+            maximum=100,
+        ),
+    )
+
+    def plan(self, ctx: Context, *, counts: bool = True) -> Plan:
+        conn, config = ctx.conn, ctx.config
+        fix_output_settings(conn)
+        started_with = journal.baseline_fingerprint(conn, config, PHASE)
+        if started_with is not None and started_with != config.fingerprint():
+            # Rows already merged were classified under the first configuration; mixing two would
+            # give one merge two meanings.
+            raise UsageError(
+                f"merge was started with another configuration (fingerprint {started_with[:12]}, "
+                f"now {config.fingerprint()[:12]})",
+                hint="resume with the configuration it started with, or `consolidate rollback --phase merge "
+                "--apply` and merge again",
+            )
+        result = Plan(PHASE, steps=statements(config))
+        if counts:
+            with conn.transaction():
+                # READ ONLY: the server itself refuses any write the plan might attempt.
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                result.counts, result.notes = _plan_counts(conn, config)
+        return result
+
+    def apply(self, ctx: Context, plan: Plan) -> Result:
+        """Run (or resume) the merge until every source row has a fate, then sequence the sessions.
+
+        Each batch is its own transaction. With more than one worker, the parts of the sources'
+        key ranges are merged side by side on connections of their own, opened with CONN's
+        credentials.
+        """
+        conn, config, record = ctx.conn, ctx.config, ctx.record
+        assert record is not None
+        workers = ctx.option("workers", config.merge.workers)
+        pause_ratio = ctx.option("pause_ratio", config.merge.pause_ratio)
+        batch_size = ctx.option("batch_size", config.merge.batch_size)
+        result = MergeResult(workers=workers)
+        # What runs on CONN alone (the link plan, forwarding, sequencing) may use the other workers'
+        # share of the server as parallel-query helpers, and no more.
+        _prepare_session(conn, workers - 1)
+        result.backup_schema = backup.latest_verified(conn, config)
+        if journal.baseline(conn, config, PHASE) is None:
+            journal.record_baseline(conn, config, record, chat_checksums(conn, config, MERGED_TABLES))
+        # Capture first: a change made from here on is logged, so the backfill below and the
+        # forwarding after it between them see every row.
+        capture.install(conn, config)
+        ctx.events.progress("merging", 0, total=remaining(conn, config) or None)
+
+        def advance(_source: str, rows: int) -> None:
+            ctx.events.progress("merging", rows)
+
+        shared = _Shared(advance, pause_ratio)
+        texts = {step.name: step.sql for step in plan.steps}
+        batches = _Batches(conn, config, batch_size, shared, texts)
+        batches.prepare(workers)
+        run_counts, result.batches = _merge_parts(
+            conn, config, _positions(conn, config), batch_size, workers, shared, texts
         )
-    steps = rollback_statements(config)
-    result = RollbackResult(baseline=baseline)
-    with journal.recorded_phase(conn, run, PHASE, "rollback", [step.sql for step in steps]) as record:
-        by_name = {step.name: step.sql for step in steps}
-        for attempt in db.contention_retrying(config.merge.max_retries):
-            with attempt, conn.transaction():
-                conn.execute(
-                    "SELECT set_config('lock_timeout', %s, true)", [f"{config.merge.lock_timeout_ms}ms"]
-                )
-                # Capture off first: the log it fed goes with the rest of merge's bookkeeping.
-                conn.execute(by_name["rollback_030_drop_triggers"])
-                result.messages_deleted = conn.execute(by_name["rollback_200_rollback_messages"]).rowcount
-                result.sessions_restored = conn.execute(
-                    by_name["rollback_210_rollback_restore_sessions"]
-                ).rowcount
-                result.sessions_deleted = conn.execute(
-                    by_name["rollback_220_rollback_delete_sessions"]
-                ).rowcount
-                result.sessions_kept = [
-                    row[0] for row in conn.execute(by_name["rollback_225_rollback_kept_sessions"]).fetchall()
-                ]
-                conn.execute(by_name["rollback_230_rollback_ledgers"])
-                journal.clear_baseline(conn, config, PHASE)
-        result.after = chat_checksums(conn, config, tuple(baseline))
-        result.differing_tables = [
-            name for name, entry in baseline.items() if result.after.get(name) != entry
-        ]
-        record.counts = {
-            "messages_deleted": result.messages_deleted,
-            "sessions_restored": result.sessions_restored,
-            "sessions_deleted": result.sessions_deleted,
-            "sessions_kept": len(result.sessions_kept),
+        result.run_counts.update(run_counts)
+        if _captured_waiting(conn, config):
+            conn.execute(texts["005_link_candidates"])
+            result.run_counts.update(forward_all(batches, advance))
+            conn.execute("DROP TABLE IF EXISTS link_candidates")
+        # Batch numbers count per source; what the final pass records is marked batch 0.
+        result.sequenced_sessions = batches.sequence(0)
+        result.sessions_created = result.run_counts.pop("sessions_created", 0)
+        result.paused_seconds = shared.paused
+        result.totals = totals(conn, config)
+        details = {
+            "batches": result.batches,
+            "batch_size": batch_size,
+            "workers": workers,
+            "pause_ratio": pause_ratio,
+            "paused_seconds": round(shared.paused, 3),
+            "backup_schema": result.backup_schema,
+            "sequenced_sessions": result.sequenced_sessions,
+            "sessions_created": result.sessions_created,
         }
-        record.checksums = {"baseline": baseline, "after": result.after}
-        record.details = {
-            "differing_tables": result.differing_tables,
-            "sessions_kept": result.sessions_kept[:100],
-        }
-    if result.differing_tables:
-        raise FindingsError(
-            "merge rolled back, but these tables differ from their pre-merge checksums: "
-            + ", ".join(result.differing_tables),
-            hint="something besides merge changed them since; compare with the backup schema",
-        )
-    return result
+        return Result(PHASE, "apply", {"run": dict(result.run_counts), "totals": result.totals}, details)
+
+    def verify(self, ctx: Context) -> Report:
+        checked = verify.run(ctx.conn, ctx.config)
+        findings = [Finding(f.check, f"{f.table} {f.key}", f.detail) for f in checked.findings]
+        return Report(PHASE, dict(checked.counts), findings, {"fates": checked.totals})
+
+    def rollback_plan(self, ctx: Context) -> Plan:
+        return Plan(PHASE, "rollback", steps=rollback_statements(ctx.config))
+
+    def rollback(self, ctx: Context, plan: Plan) -> Result:
+        """Remove exactly what merge created, restore what it changed, prove the baseline is back.
+
+        One transaction: a failure leaves the merge as it was. When the chat tables still differ
+        from their pre-merge checksums (something besides merge changed them meanwhile) it
+        raises, so the rollback is journaled failed.
+        """
+        conn, config, record = ctx.conn, ctx.config, ctx.record
+        assert record is not None
+        fix_output_settings(conn)
+        baseline = journal.baseline(conn, config, PHASE)
+        if baseline is None:
+            raise UsageError(
+                "merge has no pre-merge baseline in the journal: nothing to roll back",
+                hint="`consolidate merge --apply` runs it",
+            )
+        by_name = {step.name: step.sql for step in plan.steps}
+        counts: dict[str, int] = {}
+        kept: list[str] = []
+
+        def work() -> None:
+            # Capture off first: the log it fed goes with the rest of merge's bookkeeping.
+            def run(name: str) -> psycopg.Cursor:
+                return conn.execute(by_name[f"rollback_{name}"])
+
+            run("030_drop_triggers")
+            counts["messages_deleted"] = run("200_rollback_messages").rowcount
+            counts["sessions_restored"] = run("210_rollback_restore_sessions").rowcount
+            counts["sessions_deleted"] = run("220_rollback_delete_sessions").rowcount
+            kept[:] = [row[0] for row in run("225_rollback_kept_sessions").fetchall()]
+            run("230_rollback_ledgers")
+            journal.clear_baseline(conn, config, PHASE)
+
+        BoundedExecutor(
+            conn, lock_timeout_ms=config.merge.lock_timeout_ms, max_retries=config.merge.max_retries
+        ).transaction("merge rollback", work)
+        counts["sessions_kept"] = len(kept)
+        after = chat_checksums(conn, config, tuple(baseline))
+        differing = [name for name, entry in baseline.items() if after.get(name) != entry]
+        record.checksums = {"baseline": baseline, "after": after}
+        record.details = {"differing_tables": differing, "sessions_kept": kept[:100]}
+        record.counts = counts
+        if differing:
+            raise FindingsError(
+                "merge rolled back, but these tables differ from their pre-merge checksums: "
+                + ", ".join(differing),
+                hint="something besides merge changed them since; compare with the backup schema",
+            )
+        return Result(PHASE, "rollback", counts, record.details)

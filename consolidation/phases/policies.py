@@ -2,40 +2,28 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import psycopg
 from psycopg import sql
 
-from consolidation.core import journal, sqlfiles
+from consolidation.core import crash, journal, sqlfiles
 from consolidation.core.config import Config
-from consolidation.core.db import contention_retrying
-from consolidation.core.errors import UsageError
+from consolidation.core.ddl import BoundedExecutor
+from consolidation.core.errors import FindingsError, UsageError
 from consolidation.core.names import HELPER_FUNCTIONS, INDEXES
 from consolidation.core.names import policy_identifiers as identifiers
+from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step
 
 PHASE = "policies"
-CRASH_ENV = "CONSOLIDATION_CRASH_IN_POLICIES"
 API_ROLES = ("anon", "authenticated", "service_role")
 PRIVILEGES = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"}
 )
 TRIGGER = "chat_messages_content_only"
 _LITERAL = re.compile(r"(?<!:):'([A-Za-z_][A-Za-z0-9_.]*)'")
-
-
-@dataclass(frozen=True)
-class Step:
-    """One statement of the phase; non-transactional steps run on their own (CONCURRENTLY)."""
-
-    phase: str
-    name: str
-    sql: str
-    transactional: bool = True
 
 
 @dataclass(frozen=True)
@@ -64,14 +52,6 @@ class PolicyPlan:
             where = "in the transaction" if step.transactional else "on its own, before the transaction"
             parts.append(f"-- {step.name} ({where})\n{step.sql.strip()}")
         return "\n\n".join(parts) + "\n"
-
-
-@dataclass
-class ApplyResult:
-    record_id: int
-    dropped: int
-    created: int
-    indexes_created: list[str] = field(default_factory=list)
 
 
 def literals(config: Config) -> dict[str, Any]:
@@ -174,7 +154,7 @@ def plan(conn: psycopg.Connection, config: Config, *, include_legacy: bool = Fal
     return PolicyPlan(drops=drops, steps=steps, include_legacy=include_legacy)
 
 
-def _snapshot(conn: psycopg.Connection, config: Config, include_legacy: bool) -> dict[str, Any]:
+def snapshot(conn: psycopg.Connection, config: Config, include_legacy: bool) -> dict[str, Any]:
     """Everything apply changes, as it is before apply: what rollback restores."""
     tables = _tables(config, include_legacy)
     args = {"schemas": [s for s, _ in tables], "tables": [t for _, t in tables]}
@@ -349,113 +329,144 @@ def restore_steps(
     return steps
 
 
-def _run_transaction(conn: psycopg.Connection, config: Config, statements: list[str]) -> None:
-    for attempt in contention_retrying(config.merge.max_retries):
-        with attempt, conn.transaction():
-            conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{config.merge.lock_timeout_ms}ms"])
-            for statement in statements:
-                conn.execute(statement)
-
-
-def _crash_hook(point: str) -> None:
-    """Test hook: CONSOLIDATION_CRASH_IN_POLICIES=<point> SIGKILLs apply there."""
-    if os.environ.get(CRASH_ENV) == point:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _snapshot_before(
-    conn: psycopg.Connection, config: Config, record: journal.PhaseRecord, include_legacy: bool
-) -> dict[str, Any]:
-    """The state before apply: an interrupted apply's snapshot when one is pending (it may have
-    changed the catalogs already, so a new snapshot would record its work), else a new one."""
-    for earlier in journal.unfinished(conn, config, record):
-        snapshot = earlier["details"].get("snapshot") if earlier["action"] == "apply" else None
-        if snapshot is None:
-            continue
-        if snapshot["include_legacy"] != include_legacy:
-            flag = f"{'with' if snapshot['include_legacy'] else 'without'} --include-legacy"
-            raise UsageError(
-                f"policies apply (journal record {earlier['id']}) was interrupted and ran {flag}; "
-                "finishing it another way would lose the original state of the legacy tables",
-                hint=f"re-run `consolidate policies apply` {flag}, then change course with rollback",
-            )
-        return snapshot
-    return _snapshot(conn, config, include_legacy)
-
-
-def apply(
-    conn: psycopg.Connection, config: Config, run: journal.Run, *, include_legacy: bool = False
-) -> ApplyResult:
-    """Build the indexes (concurrently), then drop and create the policies in one transaction.
-
-    The journal record holds the snapshot of what apply replaces before anything changes (a
-    re-run after a kill reuses it), then what it installed; CONN must be in autocommit mode.
-    """
-    chosen = plan(conn, config, include_legacy=include_legacy)
-    with journal.recorded_phase(conn, run, PHASE, "apply", [s.sql for s in chosen.steps]) as record:
-        snapshot = _snapshot_before(conn, config, record, include_legacy)
-        record.details = {"snapshot": snapshot}
-        journal.save_details(conn, config, record)
-        for step in chosen.steps:
-            if not step.transactional:
-                conn.execute(step.sql)
-        _crash_hook("indexes")
-        _run_transaction(conn, config, [s.sql for s in chosen.steps if s.transactional])
-        _crash_hook("committed")
-        installed = [
-            p.__dict__
-            for p in _policies(conn, _tables(config, include_legacy))
-            if p.__dict__ not in snapshot["policies"]
-        ]
-        # Taken from the snapshot, not the plan: a resumed apply plans to drop its own policies.
-        dropped = [p for p in snapshot["policies"] if _replaced(ExistingPolicy(**p), config)]
-        created_indexes = [
-            i for i in _snapshot(conn, config, include_legacy)["indexes"] if i not in snapshot["indexes"]
-        ]
-        record.details = {"snapshot": snapshot, "installed": installed, "dropped": dropped}
-        record.counts = {
-            "policies dropped": len(dropped),
-            "policies created": len(installed),
-            "indexes created": len(created_indexes),
-        }
-    return ApplyResult(
-        record_id=record.id,
-        dropped=len(dropped),
-        created=len(installed),
-        indexes_created=created_indexes,
+def _executor(conn: psycopg.Connection, config: Config) -> BoundedExecutor:
+    return BoundedExecutor(
+        conn, lock_timeout_ms=config.merge.lock_timeout_ms, max_retries=config.merge.max_retries
     )
 
 
-def _pending_apply(conn: psycopg.Connection, config: Config) -> dict[str, Any]:
-    applied = journal.latest(conn, config, PHASE, "apply")
-    undone = journal.latest(conn, config, PHASE, "rollback")
-    if applied is None or (undone is not None and undone["details"].get("apply_record") == applied["id"]):
-        raise UsageError(
-            "the policies phase has no applied run to roll back",
-            hint="`consolidate policies apply` installs the policies; `consolidate policies plan` previews",
-        )
-    return applied
+def _run(conn: psycopg.Connection, config: Config, steps: list[Step]) -> None:
+    """The non-transactional steps (concurrent index builds) on their own, then every other step in
+    one transaction: the access policy changes all at once or not at all."""
+    bounded = _executor(conn, config)
+    for step in steps:
+        if not step.transactional:
+            bounded.statement(step.name, lambda text=step.sql: conn.execute(text))
+    crash.point("policies.indexes")
+    bounded.statements(f"{PHASE}: one transaction", [s.sql for s in steps if s.transactional])
 
 
-def rollback_plan(conn: psycopg.Connection, config: Config) -> list[Step]:
-    """The statements rollback would run for the newest applied policies. Writes nothing."""
-    details = _pending_apply(conn, config)["details"]
-    return restore_steps(details["snapshot"], details["installed"], details["dropped"], config)
+def _as_rows(policies: list[ExistingPolicy]) -> list[dict[str, Any]]:
+    return sorted((p.__dict__ for p in policies), key=lambda p: (p["schema"], p["table"], p["name"]))
 
 
-def rollback(conn: psycopg.Connection, config: Config, run: journal.Run) -> int:
-    """Restore the policies, privileges and RLS flags the newest apply replaced; returns its record id."""
-    applied = _pending_apply(conn, config)
-    details = applied["details"]
-    steps = restore_steps(details["snapshot"], details["installed"], details["dropped"], config)
-    with journal.recorded_phase(conn, run, PHASE, "rollback", [s.sql for s in steps]) as record:
-        record.details = {"apply_record": applied["id"]}
-        _run_transaction(conn, config, [s.sql for s in steps if s.transactional])
-        for step in steps:
-            if not step.transactional:
-                conn.execute(step.sql)
-        record.counts = {
-            "policies removed": len(details["installed"]),
-            "policies restored": len(details["dropped"]),
+class Policies:
+    """Drop the permissive policies and install the access policy, on tables and storage.objects."""
+
+    name: ClassVar[str] = PHASE
+    requires: ClassVar[tuple[str, ...]] = ("merge",)
+    tables: ClassVar[tuple[str, ...]] = ("profiles", "chat_sessions", "chat_messages")
+    summary: ClassVar[str] = (
+        "Install the access policy on the chat tables and storage.objects, in one transaction."
+    )
+    options: ClassVar[tuple[Option, ...]] = (
+        Option(
+            "include_legacy",
+            bool,
+            "Also close the legacy tables to everyone but service_role (what cut-over does).",
+            default=False,
+        ),
+    )
+
+    def plan(self, ctx: Context, *, counts: bool = True) -> Plan:
+        conn, config = ctx.conn, ctx.config
+        include_legacy = bool(ctx.option("include_legacy", False))
+        snapshot = journal.baseline(conn, config, PHASE)
+        if snapshot is not None and snapshot["include_legacy"] != include_legacy:
+            flag = f"{'with' if snapshot['include_legacy'] else 'without'} --include-legacy"
+            raise UsageError(
+                f"the policies were applied {flag}; applying them another way would lose the original "
+                "state of the legacy tables",
+                hint=f"re-run `consolidate policies --apply` {flag}, or roll back first with "
+                "`consolidate policies rollback --apply`",
+            )
+        current = _policies(conn, _tables(config, include_legacy))
+        applied = journal.latest(conn, config, PHASE, "apply")
+        if (
+            snapshot is not None
+            and applied is not None
+            and applied["details"].get("after") == _as_rows(current)
+            and journal.phase_state(conn, config, PHASE).applied
+        ):
+            return Plan(
+                PHASE, notes=["the access policy is installed as the last apply left it: nothing to do"]
+            )
+        chosen = plan(conn, config, include_legacy=include_legacy)
+        result = Plan(PHASE, steps=chosen.steps, state={"include_legacy": include_legacy})
+        result.counts = {
+            "policies to drop": len(chosen.drops),
+            "statements": len(chosen.steps),
         }
-    return applied["id"]
+        result.notes = [f"drops {p.schema}.{p.table}: {p.name}" for p in chosen.drops]
+        return result
+
+    def apply(self, ctx: Context, plan: Plan) -> Result:
+        """Build the indexes (concurrently), then drop and create the policies in one transaction.
+
+        The state before the first apply is the phase's baseline, recorded before anything
+        changes and kept by every later apply (and by a re-run after a kill): rollback restores it.
+        """
+        conn, config, record = ctx.conn, ctx.config, ctx.record
+        assert record is not None
+        include_legacy = plan.state["include_legacy"]
+        before = journal.record_baseline(conn, config, record, snapshot(conn, config, include_legacy))
+        _run(conn, config, plan.steps)
+        crash.point("policies.committed")
+        after = _policies(conn, _tables(config, include_legacy))
+        installed = [p for p in _as_rows(after) if p not in before["policies"]]
+        dropped = [p for p in before["policies"] if _replaced(ExistingPolicy(**p), config)]
+        details = {"installed": installed, "dropped": dropped, "after": _as_rows(after)}
+        counts = {"policies dropped": len(dropped), "policies created": len(installed)}
+        return Result(PHASE, "apply", counts, details)
+
+    def verify(self, ctx: Context) -> Report:
+        """The access matrix, probed as every persona: every leak, break or error is a finding."""
+        from policies.probes import probe
+
+        run = probe(ctx.database_url, ctx.config, label="policies verify")
+        report = Report(PHASE, counts={"leak": 0, "break": 0, "error": 0})
+        for cell in run.findings:
+            report.counts[cell.verdict] = report.counts.get(cell.verdict, 0) + 1
+            evidence = f"SQLSTATE {cell.sqlstate}: {cell.message}" if cell.sqlstate else f"{cell.rows} row(s)"
+            report.findings.append(
+                Finding(
+                    cell.verdict,
+                    f"{cell.persona} {cell.operation}",
+                    f"expected {cell.expected}, observed {cell.outcome} ({evidence})",
+                )
+            )
+        report.notes = {"cells probed": len(run.observations)}
+        return report
+
+    def rollback_plan(self, ctx: Context) -> Plan:
+        """The statements that put back the state before the first apply: drop every policy that
+        was not there, recreate every one that was, restore privileges, RLS and helpers."""
+        conn, config = ctx.conn, ctx.config
+        snapshot = journal.baseline(conn, config, PHASE)
+        if snapshot is None:
+            raise UsageError(
+                "the policies phase has no pre-phase snapshot in the journal: nothing to roll back",
+                hint="`consolidate policies --apply` installs them; `consolidate policies plan` previews",
+            )
+        now = _as_rows(_policies(conn, _tables(config, snapshot["include_legacy"])))
+        installed = [p for p in now if p not in snapshot["policies"]]
+        missing = [p for p in snapshot["policies"] if p not in now]
+        steps = restore_steps(snapshot, installed, missing, config)
+        return Plan(PHASE, "rollback", steps=steps, state={"snapshot": snapshot})
+
+    def rollback(self, ctx: Context, plan: Plan) -> Result:
+        conn, config = ctx.conn, ctx.config
+        snapshot = plan.state["snapshot"]
+        bounded = _executor(conn, config)
+        bounded.statements(f"{PHASE} rollback", [s.sql for s in plan.steps if s.transactional])
+        for step in plan.steps:
+            if not step.transactional:
+                bounded.statement(step.name, lambda text=step.sql: conn.execute(text))
+        now = _as_rows(_policies(conn, _tables(config, snapshot["include_legacy"])))
+        if now != _as_rows([ExistingPolicy(**p) for p in snapshot["policies"]]):
+            raise FindingsError(
+                "policies rolled back, but the policies on the chat tables differ from the snapshot",
+                hint="something else changed them meanwhile; compare with `consolidate drift` or pg_policies",
+            )
+        journal.clear_baseline(conn, config, PHASE)
+        return Result(PHASE, "rollback", {"policies removed": len(now), "statements": len(plan.steps)})

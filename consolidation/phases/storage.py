@@ -1,36 +1,30 @@
-"""Storage phase: plan / apply / verify / rollback of the file move, recorded in the journal."""
+"""Storage phase: move chat files into chat-files/<session>/<sender>/<file>, rewriting every reference.
+
+The mechanics (inventory, copy + verify, rewrite, delete, rollback) are in storage_transfer; this
+module is the phase's contract: the plan's steps are the object operations and rewrites, one
+per object and reference, and apply runs exactly those.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import ClassVar
 
-import psycopg
-
-from consolidation.core import journal
-from consolidation.core.config import BACKEND_ENV, KEY_ENV, ROOT_ENV, URL_ENV, Config
-from consolidation.core.errors import ConfigError, FindingsError, PhaseOrderError
+from consolidation.core.config import BACKEND_ENV, KEY_ENV, ROOT_ENV, URL_ENV
+from consolidation.core.errors import ConfigError, FindingsError
 from consolidation.phases import storage_transfer as transfer
-from consolidation.phases.storage_transfer import (
-    PHASE,
-    CrashPoint,
-    StoragePlan,
-    StorageReport,
-    StorageResult,
-    build_plan,
-    listed_inventory,
-    statements,
-)
+from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step
 from storage_migration.backends.base import StorageBackend
-from storage_migration.inventory import ProgressCallback
 
-__all__ = ["PHASE", "apply", "open_backend", "plan", "rollback", "statements", "storage_phase", "verify"]
+PHASE = transfer.PHASE
+CHECKS = ("copy_failed", "not_migrated", "unresolved")
 
 
 @contextmanager
-def open_backend(database_url: str, environment: dict[str, str] | None = None) -> Iterator[StorageBackend]:
+def open_backend(database_url: str, environment: Mapping[str, str] | None = None) -> Iterator[StorageBackend]:
     """The backend the environment chooses: `local` (the stack's store) or `supabase` (Storage API)."""
     env = os.environ if environment is None else environment
     kind = env.get(BACKEND_ENV, "local")
@@ -43,7 +37,7 @@ def open_backend(database_url: str, environment: dict[str, str] | None = None) -
             )
         from storage_migration.backends.local import LocalBackend
 
-        backend = LocalBackend(database_url, Path(root))
+        backend: StorageBackend = LocalBackend(database_url, Path(root))
     elif kind == "supabase":
         url, key = env.get(URL_ENV), env.get(KEY_ENV)
         if not url or not key:
@@ -62,75 +56,172 @@ def open_backend(database_url: str, environment: dict[str, str] | None = None) -
         backend.close()
 
 
-def plan(conn: psycopg.Connection, config: Config, backend: StorageBackend) -> StoragePlan:
-    """What apply would do: copies, rewrites, missing and foreign references. Writes nothing."""
-    return build_plan(conn, config, backend, listed_inventory(conn, config, backend))
+def _backend(ctx: Context) -> AbstractContextManager[StorageBackend]:
+    return open_backend(ctx.database_url, ctx.environment or None)
 
 
-def _require_merge(conn: psycopg.Connection, config: Config) -> None:
-    if journal.latest(conn, config, "merge") is None:
-        raise PhaseOrderError(
-            "storage needs a completed merge (files go to the sessions merge creates)",
-            hint="run `consolidate merge --apply` first (or pass --force-order)",
+def _shown(text: str, limit: int = 200) -> str:
+    """TEXT for a step's one-line name: long references are cut in names only, never in the
+    operation's text (what the plan's hash covers)."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def _where(table_name: str, row_id: object, column: str, json_path: tuple[str, ...] | list[str]) -> str:
+    return f"{table_name} {row_id} {column}" + "".join(f"[{part}]" for part in json_path)
+
+
+def plan_steps(
+    built: transfer.StoragePlan, pending: list[transfer.Transfer], keep_sources: bool
+) -> list[Step]:
+    """The plan's steps: every copy (new, and earlier ones left unfinished), every rewrite, and
+    every source deletion it leads to."""
+    steps = [
+        Step(
+            PHASE,
+            f"copy {t.source_bucket}/{_shown(t.source_name)}",
+            operation=f"copy {t.source_bucket}/{t.source_name} -> {t.dest_bucket}/{t.dest_name}{resumed}",
         )
-
-
-def apply(
-    conn: psycopg.Connection,
-    config: Config,
-    run: journal.Run,
-    backend: StorageBackend,
-    *,
-    force_order: bool = False,
-    on_progress: ProgressCallback | None = None,
-    on_total: Callable[[int, int], None] | None = None,
-) -> StorageResult:
-    """Run (or resume) the move; recorded as phase `storage` with its counts."""
-    if not force_order:
-        _require_merge(conn, config)
-    steps = statements(config)
-    with journal.recorded_phase(conn, run, PHASE, "apply", [step.sql for step in steps]) as record:
-        result = transfer.apply(
-            conn, config, backend, on_progress=on_progress, on_total=on_total,
-            crash=CrashPoint.from_environment(),
+        for resumed, group in ((" (an earlier run's, unfinished)", pending), ("", built.new_transfers))
+        for t in group
+    ]
+    steps += [
+        Step(
+            PHASE,
+            f"rewrite {_where(r.table_name, r.row_id, r.column_name, r.json_path)}",
+            operation=f"rewrite {_where(r.table_name, r.row_id, r.column_name, r.json_path)}: "
+            f"{r.old_value} -> {r.new_value}",
         )
-        record.counts = result.counts
-        if result.failed:
-            record.details = {"failed": [f"{t.source_bucket}/{t.source_name} -> {t.dest_name}: {t.detail}"
-                                         for t in result.failed[:100]]}
-    return result
+        for r in built.rewrites
+    ]
+    if not keep_sources:
+        kept = set(built.outside_chat)
+        sources = sorted({t.source for t in [*pending, *built.new_transfers]} - kept)
+        steps += [
+            Step(
+                PHASE,
+                f"delete {bucket}/{_shown(name)}",
+                operation=f"delete {bucket}/{name} once every copy of it is verified and rewritten",
+            )
+            for bucket, name in sources
+        ]
+    return steps
 
 
-def verify(conn: psycopg.Connection, config: Config, backend: StorageBackend) -> StorageReport:
-    return transfer.verify(conn, config, backend)
+class Storage:
+    """Move every referenced file to chat-files/<session>/<sender>/ and rewrite its references."""
+
+    name: ClassVar[str] = PHASE
+    requires: ClassVar[tuple[str, ...]] = ("merge",)
+    tables: ClassVar[tuple[str, ...]] = ("messages", "voice_notes", "chat_sessions", "chat_messages")
+    summary: ClassVar[str] = (
+        "Copy, verify, rewrite every reference, then delete verified sources: files into chat-files."
+    )
+    options: ClassVar[tuple[Option, ...]] = ()
+
+    def plan(self, ctx: Context, *, counts: bool = True) -> Plan:
+        conn, config = ctx.conn, ctx.config
+        with _backend(ctx) as backend:
+            built = transfer.build_plan(
+                conn, config, backend, transfer.listed_inventory(conn, config, backend)
+            )
+        pending = [t for t in transfer.load_transfers(conn, config) if t.state in ("planned", "failed")]
+        result = Plan(
+            PHASE, steps=plan_steps(built, pending, config.storage.keep_sources), state={"plan": built}
+        )
+        result.counts = {**built.counts, "earlier copies to finish": len(pending)}
+        result.notes = [
+            f"left alone: {_where(f.site.table_name, f.site.row_id, f.site.column_name, f.site.json_path)} "
+            f"({f.reason})"
+            for f in [*built.missing, *built.foreign]
+        ]
+        return result
+
+    def apply(self, ctx: Context, plan: Plan) -> Result:
+        conn, config = ctx.conn, ctx.config
+        with _backend(ctx) as backend:
+
+            def total(files: int, size: int) -> None:
+                ctx.events.progress("files", 0, total=files)
+
+            done = transfer.apply(
+                conn,
+                config,
+                backend,
+                on_progress=lambda files, size: ctx.events.progress("files", files),
+                on_total=total,
+                crash=transfer.CrashPoint.from_environment(),
+                planned=plan.state["plan"],
+            )
+        details = {}
+        if done.failed:
+            details["failed"] = [
+                f"{t.source_bucket}/{t.source_name} -> {t.dest_name}: {t.detail}" for t in done.failed[:100]
+            ]
+        return Result(PHASE, "apply", done.counts, details)
+
+    def verify(self, ctx: Context) -> Report:
+        with _backend(ctx) as backend:
+            checked = transfer.verify(ctx.conn, ctx.config, backend)
+        report = Report(PHASE, counts=dict.fromkeys(CHECKS, 0))
+        for found in checked.findings:
+            report.counts[found.check] = report.counts.get(found.check, 0) + 1
+            if report.counts[found.check] <= 50:
+                report.findings.append(Finding(found.check, found.where, found.detail))
+        report.notes = {"references checked": checked.checked, **checked.notes}
+        return report
+
+    def rollback_plan(self, ctx: Context) -> Plan:
+        conn, config = ctx.conn, ctx.config
+        transfers = transfer.load_transfers(conn, config)
+        rewritten = transfer.rewritten_references(conn, config)
+        restored = sorted({t.source for t in transfers if t.state == "source_deleted"})
+        steps = [
+            Step(
+                PHASE, f"restore {bucket}/{_shown(name)}", operation=f"restore {bucket}/{name} from its copy"
+            )
+            for bucket, name in restored
+        ]
+        steps += [
+            Step(
+                PHASE,
+                f"restore {_where(table_name, row_id, column, path)}",
+                operation=f"restore {_where(table_name, row_id, column, path)}: {new} -> {old}",
+            )
+            for table_name, row_id, column, path, old, new in rewritten
+        ]
+        steps += [
+            Step(
+                PHASE,
+                f"remove {t.dest_bucket}/{_shown(t.dest_name)}",
+                operation=f"remove {t.dest_bucket}/{t.dest_name}",
+            )
+            for t in transfers
+        ]
+        return Plan(PHASE, "rollback", steps=steps)
+
+    def rollback(self, ctx: Context, plan: Plan) -> Result:
+        conn, config = ctx.conn, ctx.config
+        with _backend(ctx) as backend:
+            try:
+                counts = transfer.rollback(
+                    conn, config, backend, crash=transfer.CrashPoint.from_environment()
+                )
+            except transfer.RestoreMismatch as exc:
+                raise FindingsError(
+                    str(exc), hint="the copy in chat-files differs from the inventory"
+                ) from exc
+            left = transfer.load_transfers(conn, config)
+        if left:
+            raise FindingsError(
+                f"storage rollback left {len(left)} copies in its journal",
+                hint="re-run `consolidate storage rollback --apply` to finish it",
+            )
+        return Result(PHASE, "rollback", counts)
 
 
-def require_clean(report: StorageReport) -> None:
+def require_clean(report: Report) -> None:
     if not report.clean:
         raise FindingsError(
-            f"storage verification found {len(report.findings)} discrepancies",
-            hint="see the list above; re-run `consolidate storage apply` to resume, then verify again",
+            f"storage verification found {report.total} discrepancies",
+            hint="see the list above; re-run `consolidate storage --apply` to resume, then verify again",
         )
-
-
-def rollback(
-    conn: psycopg.Connection, config: Config, run: journal.Run, backend: StorageBackend
-) -> dict[str, int]:
-    """Objects back to the legacy buckets, references restored from the journal, copies removed."""
-    steps = statements(config)
-    with journal.recorded_phase(conn, run, PHASE, "rollback", [step.sql for step in steps]) as record:
-        counts = transfer.rollback(conn, config, backend, crash=CrashPoint.from_environment())
-        record.counts = counts
-    return counts
-
-
-def storage_phase(
-    conn: psycopg.Connection, config: Config, run: journal.Run, database_url: str,
-    environment: dict[str, str] | None = None,
-) -> dict[str, object]:
-    """The demo's step: apply then verify; the summary rows the demo prints."""
-    with open_backend(database_url, environment) as backend:
-        result = apply(conn, config, run, backend)
-        report = verify(conn, config, backend)
-    return {**result.counts, "verified references": report.checked, "clean": report.clean,
-            "storage findings": len(report.findings)}

@@ -8,8 +8,6 @@ journal row, and a source is deleted only once every copy of it is verified and 
 
 from __future__ import annotations
 
-import os
-import signal
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -19,10 +17,11 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
+from consolidation.core import crash as crash_points
 from consolidation.core import journal, sqlfiles
 from consolidation.core.config import Config
 from consolidation.core.names import identifiers
-from consolidation.phases import Step
+from consolidation.phases.contract import Step
 from storage_migration.backends.base import StorageBackend
 from storage_migration.inventory import (
     InventoryObject,
@@ -37,7 +36,6 @@ from storage_migration.inventory import (
 from storage_migration.references import disambiguated_name, rewritten_reference, safe_file_name
 
 PHASE = "storage"
-CRASH_ENV = "CONSOLIDATION_CRASH_AT"
 UNREFERENCED_FOLDER = "unreferenced"
 REMOVE_CHUNK = 100
 REWRITE_BATCH = 500
@@ -135,24 +133,14 @@ class StorageReport:
 
 
 class CrashPoint:
-    """Test hook: CONSOLIDATION_CRASH_AT=<step>:<n> SIGKILLs this process at the n-th <step>."""
-
-    def __init__(self, spec: str | None) -> None:
-        step, _, count = (spec or "").partition(":")
-        self.step = step or None
-        self.at = int(count or 1)
-        self.seen = 0
+    """The storage phase's crash points ("storage.copy", "storage.rewrite"...), in core.crash."""
 
     @classmethod
     def from_environment(cls) -> CrashPoint:
-        return cls(os.environ.get(CRASH_ENV))
+        return cls()
 
     def tick(self, step: str) -> None:
-        if step != self.step:
-            return
-        self.seen += 1
-        if self.seen >= self.at:
-            os.kill(os.getpid(), signal.SIGKILL)
+        crash_points.point(f"storage.{step}")
 
 
 # --- SQL ------------------------------------------------------------------------------------
@@ -495,11 +483,15 @@ def apply(
     on_progress: ProgressCallback | None = None,
     on_total: Callable[[int, int], None] | None = None,
     crash: CrashPoint | None = None,
+    planned: StoragePlan | None = None,
 ) -> StorageResult:
-    """Inventory, plan, copy + verify, rewrite, then delete verified sources; resumes a killed run."""
+    """Inventory, plan, copy + verify, rewrite, then delete verified sources; resumes a killed run.
+
+    PLANNED is the plan the operator previewed (its copies and rewrites are what run); without
+    it the plan is made here."""
     install(conn, config)
     inventory = take_inventory(conn, config, backend)
-    plan = build_plan(conn, config, backend, inventory)
+    plan = planned or build_plan(conn, config, backend, inventory)
     record_plan(conn, config, plan)
     transfers = load_transfers(conn, config)
     pending = [transfer for transfer in transfers if transfer.state in ("planned", "failed")]
@@ -587,6 +579,19 @@ def verify(conn: psycopg.Connection, config: Config, backend: StorageBackend) ->
 # --- rollback -------------------------------------------------------------------------------
 
 
+class RestoreMismatch(Exception):
+    """A source object put back by rollback does not match what the inventory recorded."""
+
+
+def rewritten_references(conn: psycopg.Connection, config: Config) -> list[tuple]:
+    """The references the phase rewrote (table, row id, column, JSON path, old, new): what
+    rollback restores."""
+    if not installed(conn, config):
+        return []
+    return conn.execute(_render(config, "storage/064_rewritten.sql")).fetchall()
+
+
+
 def rollback(
     conn: psycopg.Connection, config: Config, backend: StorageBackend, *, crash: CrashPoint | None = None
 ) -> dict[str, int]:
@@ -607,7 +612,7 @@ def rollback(
         size, digest = sha256_of(backend, *transfer.source)
         expected = inventory[transfer.source]
         if (size, digest) != (expected.size, expected.sha256):
-            raise RuntimeError(
+            raise RestoreMismatch(
                 f"restored {transfer.source_bucket}/{transfer.source_name} does not match the inventory"
             )
         with conn.transaction():
@@ -621,7 +626,7 @@ def rollback(
         if crash:
             crash.tick("restore")
     rewrite_state = _render(config, "storage/062_rewrite_state.sql")
-    rows = conn.execute(_render(config, "storage/064_rewritten.sql")).fetchall()
+    rows = rewritten_references(conn, config)
 
     def replan(location: tuple[str, uuid.UUID, str, list[str]], changed: bool) -> None:
         table_name, row_id, column_name, json_path = location

@@ -1,4 +1,4 @@
-"""Verify phase: prove row by row that every source row has exactly one fate and the result is right."""
+"""Merge's verification: prove row by row that every source row has one fate and the result is right."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from consolidation.core import journal, sqlfiles
 from consolidation.core.checksums import fix_output_settings
 from consolidation.core.config import Config
 from consolidation.core.names import identifiers
-from consolidation.phases import Step
-from consolidation.phases.merge import mapping_parameters
+from consolidation.phases.contract import Step
 
 PHASE = "verify"
 CHECKS = {
@@ -68,6 +67,9 @@ def run(conn: psycopg.Connection, config: Config, *, shown_per_check: int = 20) 
             )
         )
         return report
+    # merge imports this module for its verify; its classification parameters come the other way.
+    from consolidation.phases.merge import mapping_parameters
+
     parameters = mapping_parameters(config)
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

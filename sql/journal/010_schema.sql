@@ -20,8 +20,10 @@ CREATE TABLE IF NOT EXISTS :"tool.phase_records" (
   id bigserial PRIMARY KEY,
   run_id bigint NOT NULL REFERENCES :"tool.runs" (id),
   phase text NOT NULL,
-  action text NOT NULL CHECK (action IN ('apply', 'rollback')),
-  status text NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+  action text NOT NULL CONSTRAINT phase_records_action_check
+    CHECK (action IN ('apply', 'rollback', 'verify')),
+  status text NOT NULL CONSTRAINT phase_records_status_check
+    CHECK (status IN ('running', 'completed', 'failed', 'interrupted')),
   started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   finished_at timestamptz,
   db_user text NOT NULL DEFAULT current_user,
@@ -34,6 +36,23 @@ CREATE TABLE IF NOT EXISTS :"tool.phase_records" (
   error text
 );
 CREATE INDEX IF NOT EXISTS phase_records_phase_idx ON :"tool.phase_records" (phase, id);
+-- A journal written by an earlier version knows neither verdicts ('verify') nor interrupted
+-- runs: widen its two checks once (nothing happens when they are already these).
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_constraint
+                 WHERE conrelid = ':"tool.phase_records"'::regclass
+                   AND conname = 'phase_records_status_check'
+                   AND pg_get_constraintdef(oid) LIKE '%interrupted%') THEN
+    ALTER TABLE :"tool.phase_records"
+      DROP CONSTRAINT IF EXISTS phase_records_action_check,
+      DROP CONSTRAINT IF EXISTS phase_records_status_check,
+      ADD CONSTRAINT phase_records_action_check CHECK (action IN ('apply', 'rollback', 'verify')),
+      ADD CONSTRAINT phase_records_status_check
+        CHECK (status IN ('running', 'completed', 'failed', 'interrupted'));
+  END IF;
+END
+$$;
 
 -- Pre-phase checksums of the tables a phase changes: what its rollback must restore.
 CREATE TABLE IF NOT EXISTS :"tool.baselines" (
