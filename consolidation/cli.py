@@ -30,7 +30,7 @@ from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from consolidation.core.errors import ConfigError, ConsolidationError, ExitCode, FindingsError, UsageError
+from consolidation.core.errors import ConsolidationError, ExitCode, FindingsError, UsageError
 from consolidation.core.journal import tool_version
 from consolidation.phases.contract import flat_counts
 
@@ -806,20 +806,6 @@ def main() -> None:
         _fail(db.unreachable(exc))
     except ConsolidationError as exc:
         _fail(exc)
-    except psycopg.errors.UndefinedTable as exc:
-        _fail(
-            ConfigError(
-                f"the database does not have a table the configuration names: {exc}",
-                hint="check tables.* in the configuration (--config FILE)",
-            )
-        )
-    except psycopg.errors.UndefinedColumn as exc:
-        _fail(
-            ConfigError(
-                f"the database does not have a column the configuration names: {exc}",
-                hint="check columns.* in the configuration (--config FILE)",
-            )
-        )
     except Exception as exc:
         secrets = db.secrets_given(os.environ, sys.argv)
         if debug:

@@ -4,18 +4,18 @@ exactly once with its latest content; cut-over closes the legacy path and rollba
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import apply, consolidate, rollback
 
 from consolidation.core import journal
 from consolidation.core.config import Config
+from consolidation.core.crash import CRASH_ENV
+from consolidation.core.errors import PhaseOrderError
 from consolidation.core.session_key import message_id
-from consolidation.phases import backup, capture, cutover, merge, verify
+from consolidation.phases import capture, cutover, verify
 from consolidation.pytest_plugin import LocalDatabase
 
 CONFIG = Config()
@@ -40,10 +40,9 @@ def migrated(conn: psycopg.Connection, count: int) -> list[tuple[uuid.UUID, uuid
 
 @pytest.fixture
 def merged(legacy_db: LocalDatabase) -> psycopg.Connection:
+    apply(legacy_db, "backup")
+    apply(legacy_db, "merge")
     with legacy_db.connect() as conn:
-        run = journal.start_run(conn, CONFIG, "test")
-        backup.apply(conn, CONFIG, run)
-        merge.apply(conn, CONFIG, run)
         yield conn
 
 
@@ -83,7 +82,9 @@ def test_the_trigger_logs_each_change_by_key_and_operation(legacy_db: LocalDatab
     ]
 
 
-def test_app_writes_after_the_backfill_are_forwarded_and_cut_over_closes_the_path(merged) -> None:
+def test_app_writes_after_the_backfill_are_forwarded_and_cut_over_closes_the_path(
+    merged: psycopg.Connection, legacy_db: LocalDatabase
+) -> None:
     conn = merged
     assert capture.state(conn, CONFIG).on
     (edited, booking, sender, edited_chat), (deleted, _, _, deleted_chat) = migrated(conn, 2)
@@ -96,10 +97,12 @@ def test_app_writes_after_the_backfill_are_forwarded_and_cut_over_closes_the_pat
     as_app(conn, "UPDATE messages SET content = 'edited after the backfill' WHERE id = %s", [edited])
     as_app(conn, "DELETE FROM messages WHERE id = %s", [deleted])
     assert capture.state(conn, CONFIG).pending == 3
-    assert not verify.run(conn, CONFIG).clean  # not forwarded yet: the edit and the deletion show
+    # Captured, not forwarded yet: pending, not discrepancies.
+    waiting = verify.run(conn, CONFIG)
+    assert waiting.clean and waiting.pending == 3 and waiting.oldest_pending is not None
 
-    done = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
-    assert done.run_counts["messages.forwarded"] == 3
+    done = apply(legacy_db, "merge")
+    assert done.result.counts["run"]["messages.forwarded"] == 3
     content = dict(conn.execute("SELECT id, content FROM chat_messages").fetchall())
     assert content[message_id(CONFIG.session_rule.direct_namespace, "messages", NEW_ID)] == (
         "written after the backfill"
@@ -108,13 +111,14 @@ def test_app_writes_after_the_backfill_are_forwarded_and_cut_over_closes_the_pat
     assert deleted_chat not in content
     report = verify.run(conn, CONFIG)
     assert report.clean, report.findings
-    again = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
-    assert "messages.forwarded" not in again.run_counts
+    again = apply(legacy_db, "merge")
+    assert "messages.forwarded" not in again.result.counts["run"]
 
     # One more write lands between the last forwarding and the cut-over: cut-over forwards it.
     as_app(conn, "UPDATE messages SET content = 'last legacy edit' WHERE id = %s", [edited])
-    result = cutover.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
-    assert result.forwarded["messages.forwarded"] == 1 and result.report.clean
+    # (Storage and the policies are not what this test is about: past their gate.)
+    result = apply(legacy_db, "cutover", force_order=True)
+    assert result.result.counts["forwarded"]["messages.forwarded"] == 1 and result.report.clean
     assert conn.execute("SELECT content FROM chat_messages WHERE id = %s", [edited_chat]).fetchone()[0] == (
         "last legacy edit"
     )
@@ -123,22 +127,22 @@ def test_app_writes_after_the_backfill_are_forwarded_and_cut_over_closes_the_pat
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         as_app(conn, "UPDATE messages SET content = 'too late' WHERE id = %s", [edited])
 
-    cutover.rollback(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+    rollback(legacy_db, "cutover")
     as_app(conn, "UPDATE messages SET content = 'legacy path open again' WHERE id = %s", [edited])
     assert capture.state(conn, CONFIG).pending == 1
 
 
 def test_cut_over_before_merge_is_refused(legacy_db: LocalDatabase) -> None:
-    from consolidation.core.errors import PhaseOrderError
-
-    with legacy_db.connect() as conn, pytest.raises(PhaseOrderError, match="merge --apply"):
-        cutover.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+    with pytest.raises(PhaseOrderError, match="merge --apply"):
+        apply(legacy_db, "cutover")
 
 
-def test_merge_rollback_turns_capture_off_and_clears_its_log(merged) -> None:
+def test_merge_rollback_turns_capture_off_and_clears_its_log(
+    merged: psycopg.Connection, legacy_db: LocalDatabase
+) -> None:
     conn = merged
     as_app(conn, "UPDATE messages SET content = 'x' WHERE id = %s", [migrated(conn, 1)[0][0]])
-    merge.rollback(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
+    rollback(legacy_db, "merge")
     state = capture.state(conn, CONFIG)
     assert (state.on, state.logged) == (False, 0)
 
@@ -146,25 +150,21 @@ def test_merge_rollback_turns_capture_off_and_clears_its_log(merged) -> None:
 def test_cut_over_killed_after_closing_the_legacy_tables_resumes_and_rollback_restores_them(
     legacy_db: LocalDatabase,
 ) -> None:
-    consolidate = str(Path(sys.executable).parent / "consolidate")
+    apply(legacy_db, "backup")
+    apply(legacy_db, "merge")
     with legacy_db.connect() as conn:
-        run = journal.start_run(conn, CONFIG, "test")
-        backup.apply(conn, CONFIG, run)
-        merge.apply(conn, CONFIG, run)
-        before = cutover._snapshot(conn, CONFIG)
-    killed = subprocess.run(
-        [consolidate, "cutover", "apply"], env={**legacy_db.environment(), cutover.CRASH_ENV: "closed"},
-        capture_output=True, timeout=120,
-    )
+        before = cutover.legacy_snapshot(conn, CONFIG)
+    killed = consolidate(legacy_db, "cutover", "--apply", "--force-order", env={CRASH_ENV: "cutover.closed"})
     assert killed.returncode == -signal.SIGKILL
     with legacy_db.connect() as conn:
-        assert cutover._closed(conn, CONFIG) and cutover._snapshot(conn, CONFIG) != before
-    resumed = subprocess.run(
-        [consolidate, "cutover", "apply"], env=legacy_db.environment(), capture_output=True, text=True,
-        timeout=120,
-    )
+        assert cutover.legacy_closed(conn, CONFIG) and cutover.legacy_snapshot(conn, CONFIG) != before
+    resumed = consolidate(legacy_db, "cutover", "--apply", "--force-order")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    rollback(legacy_db, "cutover")
     with legacy_db.connect() as conn:
-        cutover.rollback(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
         # The privileges and row security from before the first, killed attempt.
-        assert cutover._snapshot(conn, CONFIG) == before
+        assert cutover.legacy_snapshot(conn, CONFIG) == before
+        statuses = [row[0] for row in conn.execute(
+            "SELECT status FROM consolidation.phase_records WHERE phase = 'cutover' ORDER BY id"
+        )]
+    assert statuses == ["interrupted", "completed", "completed", "completed"]

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import RetryEvents, apply, consolidate, rollback
 
 from consolidation.core import journal
 from consolidation.core.config import Config, parse_config
+from consolidation.core.ddl import LockRetry
 from consolidation.core.errors import FindingsError, PhaseBusyError, PhaseOrderError
-from consolidation.phases import backup, constraints, merge
-from consolidation.phases import policies as install
+from consolidation.phases import constraints
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 
 CONFIG = Config()
-CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
 
 # Everything the phase could change on the chat tables: constraints (with validity), indexes
 # (with validity) and NOT NULL flags.
@@ -50,21 +48,9 @@ def small_world(database: LocalDatabase) -> psycopg.Connection:
 
 def merged(database: LocalDatabase) -> psycopg.Connection:
     """The seeded database after a verified backup and the merge, as the phase finds it."""
-    conn = database.connect()
-    run = journal.start_run(conn, CONFIG, "test")
-    backup.apply(conn, CONFIG, run)
-    merge.apply(conn, CONFIG, run)
-    return conn
-
-
-def consolidate(database: LocalDatabase, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CONSOLIDATE, *args],
-        env={**database.environment(), "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    apply(database, "backup")
+    apply(database, "merge")
+    return database.connect()
 
 
 def test_seeded_database_plan_apply_verify_and_a_second_apply_does_nothing(legacy_db: LocalDatabase) -> None:
@@ -76,16 +62,16 @@ def test_seeded_database_plan_apply_verify_and_a_second_apply_does_nothing(legac
         assert "ALTER TABLE" in planned.stdout and "VALIDATE CONSTRAINT" in planned.stdout
         assert constraints.plan(conn, CONFIG).blocking == {}
 
-        applied = consolidate(legacy_db, "constraints", "apply")
+        applied = consolidate(legacy_db, "constraints", "--apply")
         assert applied.returncode == 0, applied.stderr
         verified = consolidate(legacy_db, "constraints", "verify")
         assert verified.returncode == 0, verified.stdout + verified.stderr
         record = journal.latest(conn, CONFIG, constraints.PHASE)
-        assert record and record["counts"]["steps run"] == 22 and record["counts"]["rows violating"] == 0
+        assert record and record["counts"]["steps run"] == 22
 
         after = catalog(conn)
-        again = constraints.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
-        assert again.steps == [] and catalog(conn) == after
+        again = apply(legacy_db, "constraints")
+        assert again.noop and catalog(conn) == after
         assert constraints.plan(conn, CONFIG).steps == []
     definitions = {row[2]: row[3] for row in after}
     assert definitions["chat_messages_reply_to_message_id_fkey"].endswith("ON DELETE SET NULL")
@@ -151,11 +137,9 @@ def test_apply_builds_only_what_is_missing_and_rollback_restores_the_rest(
         by_key = {r.key: r.description for r in constraints.requirements(CONFIG)}
         assert {key: states[by_key[key]] for key in expected_states} == expected_states
 
-        run = journal.start_run(conn, CONFIG, "test")
-        constraints.apply(conn, CONFIG, run, force_order=True)
-        assert constraints.verify(conn, CONFIG) == []
-        undo = constraints.rollback_plan(conn, CONFIG)
-        constraints.rollback(conn, CONFIG, run)
+        done = apply(empty_db, "constraints", force_order=True)
+        assert done.report.clean and constraints.verify(conn, CONFIG) == []
+        undo = rollback(empty_db, "constraints").plan.steps
         after = catalog(conn)
     if case == "an invalid index left by an interrupted build":
         # Rebuilt, and left rebuilt: an invalid index serves nothing, so there is nothing to restore.
@@ -197,12 +181,13 @@ def test_violations_are_listed_per_constraint_and_apply_refuses_before_any_chang
         ]
 
         before = catalog(conn)
-        refused = consolidate(legacy_db, "constraints", "apply", "--config", str(config_file))
+        journal_before = conn.execute("SELECT count(*) FROM consolidation.phase_records").fetchone()
+        refused = consolidate(legacy_db, "constraints", "--apply", "--config", str(config_file))
         assert refused.returncode == 1, refused.stdout + refused.stderr
         assert "nothing changed" in refused.stderr and "sender_id → profiles: 39 rows" in refused.stderr
         assert catalog(conn) == before
-        record = journal.latest(conn, config, constraints.PHASE, status="failed")
-        assert record and record["details"]["violations"]["fk.sender"]["count"] == 39
+        # A refused command writes nothing: not a record, not a baseline.
+        assert conn.execute("SELECT count(*) FROM consolidation.phase_records").fetchone() == journal_before
         assert journal.baseline(conn, config, constraints.PHASE) is None
         shown = consolidate(legacy_db, "constraints", "plan", "--config", str(config_file))
         assert shown.returncode == 0 and "00000000-0000-4000-8000-0000000000ff" in shown.stdout
@@ -212,57 +197,49 @@ def test_a_held_lock_is_waited_for_in_bounded_slices_and_retried(empty_db: Local
     config = parse_config("[constraints]\nlock_timeout_ms = 100\nmax_retries = 8\n")
     with small_world(empty_db) as conn, empty_db.connect(autocommit=False) as blocker:
         blocker.execute("LOCK TABLE public.chat_messages IN ACCESS EXCLUSIVE MODE")
-        seen: list[constraints.LockRetry] = []
+        seen: list[LockRetry] = []
 
-        def release_after_two(event: constraints.LockRetry) -> None:
+        def release_after_two(event: LockRetry) -> None:
             seen.append(event)
             if len(seen) == 2:
                 blocker.commit()
 
-        done = constraints.apply(
-            conn,
-            config,
-            journal.start_run(conn, config, "test"),
-            on_retry=release_after_two,
-            force_order=True,
+        done = apply(
+            empty_db, "constraints", config=config, events=RetryEvents(release_after_two), force_order=True
         )
-        assert len(done.retries) == 2 and {r.sqlstate for r in done.retries} == {"55P03"}
-        assert len(done.steps) == 22 and constraints.verify(conn, config) == []
-        record = journal.latest(conn, config, constraints.PHASE)
-        assert record and len(record["details"]["retries"]) == 2
+        # The preview's read waited first: each wait bounded, reported, retried.
+        assert len(seen) == 2 and {r.sqlstate for r in seen} == {"55P03"}
+        assert done.result.counts["steps run"] == 22 and constraints.verify(conn, config) == []
 
 
 def test_giving_up_names_the_blocker_and_a_rerun_completes(empty_db: LocalDatabase) -> None:
     config = parse_config("[constraints]\nlock_timeout_ms = 50\nmax_retries = 1\n")
     with small_world(empty_db) as conn, empty_db.connect(autocommit=False) as blocker:
-        run = journal.start_run(conn, config, "test")
         pid = blocker.info.backend_pid
         # Reads go on (the plan passes); every DDL step of the phase conflicts with this lock.
         blocker.execute("LOCK TABLE public.chat_messages IN SHARE ROW EXCLUSIVE MODE")
         with pytest.raises(
             PhaseBusyError, match=f"gave up after 1 retries.*pid {pid} \\(ShareRowExclusiveLock"
         ):
-            constraints.apply(conn, config, run, force_order=True)
+            apply(empty_db, "constraints", config=config, force_order=True)
         failed = journal.latest(conn, config, constraints.PHASE, status="failed")
         assert failed and len(failed["details"]["retries"]) == 2
         blocker.rollback()
-        assert len(constraints.apply(conn, config, run, force_order=True).steps) == 22
+        resumed = apply(empty_db, "constraints", config=config, force_order=True)
+        assert resumed.result.counts["steps run"] == 22
         assert constraints.verify(conn, config) == []
 
 
 def test_order_merge_first_and_policies_keep_their_indexes(legacy_db: LocalDatabase) -> None:
-    with legacy_db.connect() as conn:
-        run = journal.start_run(conn, CONFIG, "test")
-        with pytest.raises(PhaseOrderError, match="merge"):
-            constraints.apply(conn, CONFIG, run)
+    with pytest.raises(PhaseOrderError, match="merge"):
+        apply(legacy_db, "constraints")
     with merged(legacy_db) as conn:
-        run = journal.start_run(conn, CONFIG, "test")
-        constraints.apply(conn, CONFIG, run)
-        install.apply(conn, CONFIG, run)
+        apply(legacy_db, "constraints")
+        apply(legacy_db, "policies")
         with pytest.raises(PhaseOrderError, match="policies"):
-            constraints.rollback(conn, CONFIG, run)
-        install.rollback(conn, CONFIG, run)
-        constraints.rollback(conn, CONFIG, run)
+            rollback(legacy_db, "constraints")
+        rollback(legacy_db, "policies")
+        rollback(legacy_db, "constraints")
         assert len(constraints.verify(conn, CONFIG)) == len(constraints.requirements(CONFIG))
 
 
@@ -280,18 +257,18 @@ def test_a_row_written_while_apply_waited_fails_validation_then_apply_resumes(
             "SELECT '00000000-0000-4000-8000-000000000003', NULL, s.participants[1], 'text' "
             "FROM public.chat_sessions AS s ORDER BY s.id LIMIT 1"
         )
-        run = journal.start_run(conn, config, "test")
         with pytest.raises(FindingsError, match="session_id NOT NULL: 1 rows violate it.*000000000003"):
-            constraints.apply(conn, config, run, on_retry=lambda _event: writer.commit(), force_order=True)
+            apply(empty_db, "constraints", config=config, events=RetryEvents(lambda _e: writer.commit()),
+                  force_order=True)
         # The NOT VALID check stays: it already guards new rows; validation waits for the fix.
         planned = constraints.plan(conn, config)
         assert planned.found["not_null.session_id"].state == "check_not_valid"
         assert planned.blocking["not_null.session_id"].count == 1
 
         conn.execute("DELETE FROM public.chat_messages WHERE id = '00000000-0000-4000-8000-000000000003'")
-        resumed = constraints.apply(conn, config, run, force_order=True)
-        assert "not_null.session_id: add check not valid" not in resumed.steps
-        assert "not_null.session_id: validate check" in resumed.steps
+        resumed = [s.name for s in apply(empty_db, "constraints", config=config, force_order=True).plan.steps]
+        assert "not_null.session_id: add check not valid" not in resumed
+        assert "not_null.session_id: validate check" in resumed
         assert constraints.verify(conn, config) == []
-        constraints.rollback(conn, config, run)
+        rollback(empty_db, "constraints", config=config)
         assert catalog(conn) == before

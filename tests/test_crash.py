@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from conftest import apply, consolidate, load_hand_built
 from psycopg import sql
 
 from consolidation.core import journal
 from consolidation.core.checksums import fix_output_settings
 from consolidation.core.config import Config
+from consolidation.core.crash import CRASH_ENV
 from consolidation.core.db import table_checksum
-from consolidation.phases import backup, verify
-from consolidation.phases.merge import CRASH_AFTER_BATCH_ENV, CRASH_IN_BATCH_ENV
-from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
+from consolidation.phases import verify
+from consolidation.pytest_plugin import LocalCluster, LocalDatabase
 
-FIXTURES = Path(__file__).parent / "fixtures/merge"
-CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
 BATCH_SIZE = "2"  # 13 messages -> batches 1..7, 5 voice notes -> batches 8..10
 COMPARED = [
     ("public", "chat_messages"),
@@ -33,31 +30,25 @@ COMPARED = [
 ]
 # (hook, batch): killed after committing that batch, or inside it before its commit.
 CRASH_POINTS = [
-    (CRASH_AFTER_BATCH_ENV, 1),
-    (CRASH_AFTER_BATCH_ENV, 4),
-    (CRASH_AFTER_BATCH_ENV, 7),
-    (CRASH_IN_BATCH_ENV, 1),
-    (CRASH_IN_BATCH_ENV, 5),
-    (CRASH_IN_BATCH_ENV, 9),
+    ("merge.after_batch", 1),
+    ("merge.after_batch", 4),
+    ("merge.after_batch", 7),
+    ("merge.in_batch", 1),
+    ("merge.in_batch", 5),
+    ("merge.in_batch", 9),
 ]
 
 
 def prepared(cluster: LocalCluster, name: str) -> LocalDatabase:
     database = cluster.create(name)
-    with database.connect() as conn:
-        apply_legacy_schema(conn)
-        conn.execute((FIXTURES / "hand_built.sql").read_text())
-        backup.apply(conn, Config(), journal.start_run(conn, Config(), "test"))
+    load_hand_built(database)
+    apply(database, "backup")
     return database
 
 
-def merge(database: LocalDatabase, **hooks: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [CONSOLIDATE, "merge", "--apply", "--batch-size", BATCH_SIZE],
-        env={**database.environment(), **hooks},
-        capture_output=True,
-        text=True,
-        timeout=120,
+def merge(database: LocalDatabase, crash_at: str | None = None) -> subprocess.CompletedProcess:
+    return consolidate(
+        database, "merge", "--apply", "--batch-size", BATCH_SIZE, env={CRASH_ENV: crash_at} if crash_at else None
     )
 
 
@@ -80,15 +71,13 @@ def uninterrupted(local_cluster: LocalCluster) -> Iterator[dict[str, str]]:
         local_cluster.drop(database)
 
 
-@pytest.mark.parametrize(
-    "hook, batch", CRASH_POINTS, ids=[f"{h.split('_')[2].lower()}-{b}" for h, b in CRASH_POINTS]
-)
+@pytest.mark.parametrize("hook, batch", CRASH_POINTS, ids=[f"{h.split('.')[1]}-{b}" for h, b in CRASH_POINTS])
 def test_killed_merge_resumes_to_the_uninterrupted_state(
     local_cluster: LocalCluster, uninterrupted: dict[str, str], hook: str, batch: int
 ) -> None:
-    database = prepared(local_cluster, f"crash_{hook.split('_')[2].lower()}_{batch}")
+    database = prepared(local_cluster, f"crash_{hook.split('.')[1]}_{batch}")
     try:
-        killed = merge(database, **{hook: str(batch)})
+        killed = merge(database, f"{hook}:{batch}")
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         with database.connect() as conn:
             committed = conn.execute(
@@ -97,11 +86,13 @@ def test_killed_merge_resumes_to_the_uninterrupted_state(
             running = journal.latest(conn, Config(), "merge", status="running")
         # The hook counts commits across workers: by the time it kills, the other worker may have
         # committed a batch more than the count it saw (and the in-batch check may have seen one).
-        expected = batch if hook == CRASH_AFTER_BATCH_ENV else batch - 1
+        expected = batch if hook == "merge.after_batch" else batch - 1
         assert expected <= committed <= expected + Config().merge.workers
         assert running is not None, "the killed run leaves its 'running' record"
         resumed = merge(database)
         assert resumed.returncode == 0, resumed.stderr
+        with database.connect() as conn:
+            assert journal.latest(conn, Config(), "merge", status="interrupted")["id"] == running["id"]
         assert state(database) == uninterrupted
         with database.connect() as conn:
             assert verify.run(conn, Config()).clean

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import apply, consolidate
 from psycopg import sql
 
 from consolidation.core import journal
@@ -16,10 +15,8 @@ from consolidation.core.checksums import fix_output_settings
 from consolidation.core.config import Config
 from consolidation.core.db import table_checksum
 from consolidation.core.errors import DatabaseMismatch, ExitCode
-from consolidation.phases import backup
 from consolidation.pytest_plugin import LocalDatabase
 
-CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
 ORIGIN = "7000000000000000001"  # the production cluster a restored dump's journal names
 OTHER = "7000000000000000002"
 
@@ -52,13 +49,13 @@ CASES = [
     Case("pinned to this database", ["backup", "--apply"], config=PIN_THIS, exit_code=ExitCode.OK),
     Case("pinned elsewhere, preview only", ["backup"], config=PIN_OTHER, exit_code=ExitCode.OK),
     Case("restored dump, merge resumes", ["merge", "--apply"], journal="copied", says=COPIED),
-    Case("restored dump, storage", ["storage", "apply", "--force-order"], journal="copied", says=COPIED),
-    Case("restored dump, policies", ["policies", "apply"], journal="copied", says=COPIED),
+    Case("restored dump, storage", ["storage", "--apply", "--force-order"], journal="copied", says=COPIED),
+    Case("restored dump, policies", ["policies", "--apply"], journal="copied", says=COPIED),
     Case("restored dump, rollback", ["rollback", "--phase", "backup", "--apply"], journal="copied",
          says=COPIED),
     Case("restored dump, pinned here but not adopted", ["backup", "--apply"], journal="copied",
          config=PIN_THIS, says=COPIED),
-    Case("restored dump, adopted", ["backup", "--apply"], journal="copied", config=ADOPT,
+    Case("restored dump, adopted", ["merge", "--apply"], journal="copied", config=ADOPT,
          exit_code=ExitCode.OK),
 ]
 
@@ -85,17 +82,15 @@ def test_apply_is_refused_on_the_wrong_database(legacy_db: LocalDatabase, tmp_pa
     with legacy_db.connect() as conn:
         this = journal.system_identifier(conn)
         if case.journal == "copied":
-            backup.apply(conn, Config(), journal.start_run(conn, Config(), "backup --apply"))
+            apply(legacy_db, "backup")
             conn.execute("UPDATE consolidation.runs SET system_identifier = %s", [ORIGIN])
         before = footprint(conn)
-    argv = [CONSOLIDATE, *case.argv]
+    argv = list(case.argv)
     if case.config:
         config = tmp_path / "consolidate.toml"
         config.write_text(case.config.replace("{this}", this))
         argv += ["--config", str(config)]
-    done = subprocess.run(
-        argv, env={**legacy_db.environment(), **case.env}, capture_output=True, text=True, timeout=120
-    )
+    done = consolidate(legacy_db, *argv, env=case.env)
     assert done.returncode == case.exit_code, done.stderr
     with legacy_db.connect() as conn:
         after = footprint(conn)

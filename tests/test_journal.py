@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import pytest
@@ -23,7 +24,7 @@ PAIRS = [
 def test_phase_record_says_who_when_config_sql_and_counts(empty_db: LocalDatabase) -> None:
     with empty_db.connect() as conn:
         run = journal.start_run(conn, CONFIG, "test")
-        with journal.recorded_phase(conn, run, "demo-phase", "apply", ["SELECT 1", "SELECT 2"]) as record:
+        with journal.recorded_phase(conn, run, "demo-phase", "apply", "a1b2") as record:
             record.counts = {"rows": 3}
         row = journal.latest(conn, CONFIG, "demo-phase")
         identifier = conn.execute("SELECT system_identifier::text FROM pg_control_system()").fetchone()[0]
@@ -32,7 +33,7 @@ def test_phase_record_says_who_when_config_sql_and_counts(empty_db: LocalDatabas
         )
     assert row is not None and row["status"] == "completed" and row["counts"] == {"rows": 3}
     assert row["config_fingerprint"] == CONFIG.fingerprint()
-    assert row["sql_sha256"] == journal.sql_sha256(["SELECT 1", "SELECT 2"])
+    assert row["sql_sha256"] == "a1b2"
     assert row["db_user"] and row["os_user"] and row["finished_at"] >= row["started_at"]
     assert stored.fetchone() == (identifier, journal.os_user())
 
@@ -41,7 +42,7 @@ def test_a_failed_phase_is_recorded_as_failed(empty_db: LocalDatabase) -> None:
     with empty_db.connect() as conn:
         run = journal.start_run(conn, CONFIG, "test")
         with pytest.raises(RuntimeError):
-            with journal.recorded_phase(conn, run, "demo-phase", "apply", []):
+            with journal.recorded_phase(conn, run, "demo-phase", "apply", ""):
                 raise RuntimeError("disk full")
         failed = journal.latest(conn, CONFIG, "demo-phase", status="failed")
     assert failed is not None and failed["status"] == "failed"
@@ -58,6 +59,62 @@ def test_a_second_operator_is_refused_while_the_phase_runs(empty_db: LocalDataba
                 pass
         with journal.phase_lock(second, CONFIG, "merge"):
             pass
+
+
+def test_the_one_rule_for_applied_and_verified(empty_db: LocalDatabase) -> None:
+    """Applied: a completed apply no later completed rollback undid; verified: its newest verdict
+    is clean; an unfinished run after the last completed one is named; a dead 'running' record
+    is marked interrupted by the next holder of the lock."""
+    with empty_db.connect() as conn:
+        assert journal.phase_state(conn, CONFIG, "x") == journal.PhaseState("x")
+        run = journal.start_run(conn, CONFIG, "test")
+
+        def record(action: str, fail: bool = False) -> int:
+            with pytest.raises(RuntimeError) if fail else contextlib.nullcontext():
+                with journal.recorded_phase(conn, run, "x", action, "h") as made:
+                    if fail:
+                        raise RuntimeError("boom")
+            return made.id
+
+        applied = record("apply")
+        state = journal.phase_state(conn, CONFIG, "x")
+        assert (state.applied_record, state.verified, state.findings) == (applied, False, None)
+        journal.record_verdict(conn, run, "x", {"rows": 2, "files": 0}, {})
+        assert journal.phase_state(conn, CONFIG, "x").finding_total == 2
+        journal.record_verdict(conn, run, "x", {"rows": 0, "files": 0}, {})
+        assert journal.phase_state(conn, CONFIG, "x").verified
+        record("apply", fail=True)
+        state = journal.phase_state(conn, CONFIG, "x")
+        assert (state.applied, state.unfinished, state.verified) == (True, "apply failed", False)
+        record("rollback")
+        assert journal.phase_state(conn, CONFIG, "x") == journal.PhaseState("x")
+        conn.execute(
+            "INSERT INTO consolidation.phase_records (run_id, phase, action, status, config_fingerprint,"
+            " sql_sha256) VALUES (%s, 'x', 'apply', 'running', 'f', 'h')", [run.id],
+        )
+        assert journal.phase_state(conn, CONFIG, "x").unfinished == "apply running"
+        with journal.phase_lock(conn, CONFIG, "x"):
+            assert len(journal.mark_interrupted(conn, CONFIG, "x")) == 1
+        assert journal.phase_state(conn, CONFIG, "x").unfinished == "apply interrupted"
+
+
+def test_a_journal_of_an_earlier_version_learns_verdicts_and_interruptions(empty_db: LocalDatabase) -> None:
+    with empty_db.connect() as conn:
+        journal.install(conn, CONFIG)
+        conn.execute(
+            "ALTER TABLE consolidation.phase_records DROP CONSTRAINT phase_records_action_check,"
+            " DROP CONSTRAINT phase_records_status_check,"
+            " ADD CHECK (action IN ('apply', 'rollback')),"
+            " ADD CHECK (status IN ('running', 'completed', 'failed'))"
+        )
+        journal.install(conn, CONFIG)
+        run = journal.start_run(conn, CONFIG, "test")
+        journal.record_verdict(conn, run, "x", {}, {})
+        checks = conn.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'consolidation.phase_records'::regclass"
+            " AND contype = 'c'"
+        ).fetchone()[0]
+    assert checks == 2
 
 
 def test_install_is_idempotent(empty_db: LocalDatabase) -> None:

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import apply
 
 from consolidation import faults
-from consolidation.core import journal
 from consolidation.core.config import Config
 from consolidation.core.errors import PhaseOrderError, UsageError
 from consolidation.core.session_key import direct_session_id, message_id
-from consolidation.phases import backup, capture, merge
-from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
+from consolidation.phases import capture, driver, merge
+from consolidation.phases.driver import Outcome
+from consolidation.pytest_plugin import LocalCluster, LocalDatabase
 
 FIXTURES = Path(__file__).parent / "fixtures/merge"
 EXPECTED = tomllib.loads((FIXTURES / "expected.toml").read_text())
@@ -35,25 +36,25 @@ def expected_session(text: str) -> uuid.UUID:
     return uuid.UUID(text)
 
 
-def load_hand_built(conn: psycopg.Connection) -> None:
-    apply_legacy_schema(conn)
-    conn.execute((FIXTURES / "hand_built.sql").read_text())
-
-
-def run_merge(
-    conn: psycopg.Connection, *, batch_size: int = 3, with_backup: bool = True
-) -> merge.MergeResult:
-    run = journal.start_run(conn, CONFIG, "test")
+def run_merge(database: LocalDatabase, *, batch_size: int = 3, with_backup: bool = True, **options: object) -> Outcome:
     if with_backup:
-        backup.apply(conn, CONFIG, run)
-    return merge.apply(conn, CONFIG, run, batch_size=batch_size)
+        apply(database, "backup")
+    return apply(database, "merge", batch_size=batch_size, **options)
+
+
+def totals(done: Outcome) -> dict[str, int]:
+    return done.result.counts["totals"]
+
+
+def run_counts(done: Outcome) -> dict[str, int]:
+    return done.result.counts["run"]
 
 
 @pytest.fixture
-def merged(empty_db: LocalDatabase) -> tuple[psycopg.Connection, merge.MergeResult]:
-    with empty_db.connect() as conn:
-        load_hand_built(conn)
-        yield conn, run_merge(conn)
+def merged(small_world: LocalDatabase) -> tuple[psycopg.Connection, Outcome, LocalDatabase]:
+    done = run_merge(small_world)
+    with small_world.connect() as conn:
+        yield conn, done, small_world
 
 
 FATE_OF = """
@@ -74,7 +75,7 @@ def fate_of(conn: psycopg.Connection, source: str, source_id: str) -> list[tuple
 
 @pytest.mark.parametrize("source, source_id, expected", CASES, ids=[f"{s}:{i[-2:]}" for s, i, _ in CASES])
 def test_every_source_row_gets_its_expected_fate(merged, source: str, source_id: str, expected: dict) -> None:
-    conn, _ = merged
+    conn, _, _ = merged
     fates = fate_of(conn, source, source_id)
     assert len(fates) == 1, fates
     fate, reason, chat_message_id = fates[0]
@@ -96,7 +97,7 @@ def test_every_source_row_gets_its_expected_fate(merged, source: str, source_id:
 
 
 def test_sessions_follow_the_rule(merged) -> None:
-    conn, _ = merged
+    conn, _, _ = merged
     sessions = {
         row[0]: row[1:]
         for row in conn.execute(
@@ -117,7 +118,7 @@ def test_sessions_follow_the_rule(merged) -> None:
 
 
 def test_voice_note_columns_and_metadata_carry_over(merged) -> None:
-    conn, _ = merged
+    conn, _, _ = merged
     voice = conn.execute(
         "SELECT c.type, c.file_url, c.file_name, c.file_size, c.duration_seconds::text, c.content "
         "FROM public.chat_messages c JOIN consolidation.provenance p ON p.chat_message_id = c.id "
@@ -134,7 +135,7 @@ def test_voice_note_columns_and_metadata_carry_over(merged) -> None:
 
 
 def test_sequence_orders_each_session_by_created_at_then_id(merged) -> None:
-    conn, _ = merged
+    conn, _, _ = merged
     ordered = conn.execute(
         "SELECT s.sequence, c.id FROM consolidation.message_sequence s "
         "JOIN public.chat_messages c ON c.id = s.chat_message_id WHERE s.session_id = %s ORDER BY s.sequence",
@@ -158,11 +159,10 @@ def test_sequence_orders_each_session_by_created_at_then_id(merged) -> None:
     assert b2 == (4,)
 
 
-def test_app_rows_stay_untouched(empty_db: LocalDatabase) -> None:
-    with empty_db.connect() as conn:
-        load_hand_built(conn)
+def test_app_rows_stay_untouched(small_world: LocalDatabase) -> None:
+    with small_world.connect() as conn:
         before = conn.execute("SELECT id, t::text FROM public.chat_messages t ORDER BY id").fetchall()
-        run_merge(conn)
+        run_merge(small_world)
         after = conn.execute(
             "SELECT id, t::text FROM public.chat_messages t WHERE id = ANY(%s) ORDER BY id",
             [[row[0] for row in before]],
@@ -171,12 +171,12 @@ def test_app_rows_stay_untouched(empty_db: LocalDatabase) -> None:
 
 
 def test_second_merge_inserts_nothing(merged) -> None:
-    conn, first = merged
+    conn, first, database = merged
     before = conn.execute("SELECT count(*) FROM public.chat_messages").fetchone()
-    again = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"), batch_size=2)
+    again = apply(database, "merge", batch_size=2)
     assert before == conn.execute("SELECT count(*) FROM public.chat_messages").fetchone()
-    assert sum(again.run_counts.values()) == 0 and again.sequenced_sessions == 0
-    assert again.totals == first.totals
+    assert sum(run_counts(again).values()) == 0 and again.result.details["sequenced_sessions"] == 0
+    assert totals(again) == totals(first)
 
 
 @pytest.mark.parametrize(
@@ -189,7 +189,7 @@ def test_second_merge_inserts_nothing(merged) -> None:
     ids=["captured and forwarded", "swept up behind the high-water mark"],
 )
 def test_rows_written_after_the_backfill_get_their_fate(merged, capture_on: bool, counts: dict) -> None:
-    conn, _ = merged
+    conn, _, database = merged
     if not capture_on:
         capture.remove(conn, CONFIG)
     conn.execute(
@@ -200,37 +200,35 @@ def test_rows_written_after_the_backfill_get_their_fate(merged, capture_on: bool
     if not capture_on:
         # merge turns capture back on before its batches; the row predates that.
         assert capture.state(conn, CONFIG).logged == 0
-    again = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"))
-    assert again.run_counts == counts
-    assert again.sequenced_sessions == 1
+    again = apply(database, "merge")
+    assert run_counts(again) == counts
+    assert again.result.details["sequenced_sessions"] == 1
 
 
-def test_merge_without_a_verified_backup_is_refused(empty_db: LocalDatabase) -> None:
-    with empty_db.connect() as conn:
-        load_hand_built(conn)
-        with pytest.raises(PhaseOrderError, match="backup --apply"):
-            run_merge(conn, with_backup=False)
+def test_merge_without_a_verified_backup_is_refused(small_world: LocalDatabase) -> None:
+    with pytest.raises(PhaseOrderError, match="backup --apply"):
+        run_merge(small_world, with_backup=False)
+    with small_world.connect() as conn:
         assert conn.execute("SELECT count(*) FROM public.chat_messages").fetchone() == (4,)
-        forced = merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"), force_order=True)
-        assert forced.totals["messages.migrated"] == 7
+        # A refused command writes nothing, not even the journal's schema.
+        assert conn.execute("SELECT to_regnamespace('consolidation') IS NULL").fetchone() == (True,)
+    forced = apply(small_world, "merge", force_order=True)
+    assert totals(forced)["messages.migrated"] == 7
 
 
-def test_resuming_with_another_configuration_is_refused_unless_forced(merged) -> None:
-    conn, first = merged
+def test_resuming_with_another_configuration_is_refused(merged) -> None:
+    conn, first, database = merged
     other = Config.model_validate({**CONFIG.model_dump(by_alias=True), "type_map": {"text": "text"}})
     with pytest.raises(UsageError, match="another configuration"):
-        merge.apply(conn, other, journal.start_run(conn, other, "test"))
-    forced = merge.apply(conn, other, journal.start_run(conn, other, "test"), force_order=True)
-    assert forced.totals == first.totals
+        apply(database, "merge", config=other)
+    again = apply(database, "merge")
+    assert totals(again) == totals(first)
 
 
 def _merge_seeded(
     database: LocalDatabase, *, workers: int, batch_size: int, pause_ratio: float | None = None
-) -> merge.MergeResult:
-    with database.connect() as conn:
-        run = journal.start_run(conn, CONFIG, "test")
-        backup.apply(conn, CONFIG, run)
-        return merge.apply(conn, CONFIG, run, batch_size=batch_size, workers=workers, pause_ratio=pause_ratio)
+) -> Outcome:
+    return run_merge(database, batch_size=batch_size, workers=workers, pause_ratio=pause_ratio)
 
 
 def test_the_merge_takes_no_parallel_helpers_beyond_its_workers(legacy_db: LocalDatabase) -> None:
@@ -242,9 +240,12 @@ def test_the_merge_takes_no_parallel_helpers_beyond_its_workers(legacy_db: Local
         assert conn.execute(setting).fetchone()[0] == 2
         merge.remaining(conn, CONFIG)
         assert conn.execute(setting).fetchone()[0] == 2
-        run = journal.start_run(conn, CONFIG, "test")
-        backup.apply(conn, CONFIG, run)
-        merge.apply(conn, CONFIG, run, workers=2)
+        merge.remaining(conn, CONFIG)
+    # The driver's connection is the phase connection: watch it through a merge of its own.
+    apply(legacy_db, "backup")
+    with legacy_db.connect() as conn:
+        ctx = driver.context(conn, CONFIG, legacy_db.url, environment=legacy_db.environment(), workers=2)
+        driver.apply_phase("merge", ctx)
         assert conn.execute(setting).fetchone()[0] == 1
 
 
@@ -260,9 +261,9 @@ def test_a_paced_merge_idles_between_batches_and_ends_in_the_same_state(
         started = time.perf_counter()
         result = _merge_seeded(paced, workers=1, batch_size=300, pause_ratio=1.0)
         elapsed = time.perf_counter() - started
-        assert unpaused.paused_seconds == 0
-        assert result.batches == unpaused.batches > 3
-        assert 0 < result.paused_seconds < elapsed
+        assert unpaused.result.details["paused_seconds"] == 0
+        assert result.result.details["batches"] == unpaused.result.details["batches"] > 3
+        assert 0 < result.result.details["paused_seconds"] < elapsed
         with paced.connect() as conn:
             details = conn.execute(
                 "SELECT details FROM consolidation.phase_records WHERE phase = 'merge' AND action = 'apply'"
@@ -284,7 +285,7 @@ def test_the_outcome_does_not_depend_on_workers_or_batch_boundaries(
     try:
         _merge_seeded(alone, workers=1, batch_size=5000)
         result = _merge_seeded(side_by_side, workers=3, batch_size=40)
-        assert result.workers == 3 and result.batches > 3
+        assert result.result.details["workers"] == 3 and result.result.details["batches"] > 3
         with side_by_side.connect() as conn:
             parts = conn.execute(
                 "SELECT source_table, count(*) FROM consolidation.high_water GROUP BY 1 ORDER BY 1"
@@ -302,19 +303,16 @@ def test_the_outcome_does_not_depend_on_workers_or_batch_boundaries(
         local_cluster.drop(side_by_side)
 
 
-def test_a_legacy_duplicate_does_not_take_its_twins_chat_message(empty_db: LocalDatabase) -> None:
+def test_a_legacy_duplicate_does_not_take_its_twins_chat_message(small_world: LocalDatabase) -> None:
     # Message 14 repeats 13 (same session, sender, time and content), and the app wrote one chat
     # message for them: the link plan gives it to the lower id, whichever worker meets 14 first.
-    with empty_db.connect() as conn:
-        load_hand_built(conn)
+    with small_world.connect() as conn:
         conn.execute(
             "INSERT INTO public.messages (id, booking_id, sender_id, type, content, metadata, created_at) "
             "SELECT '00000000-0000-0000-0001-000000000014', booking_id, sender_id, type, content, metadata, "
             "created_at FROM public.messages WHERE id = '00000000-0000-0000-0001-000000000013'"
         )
-        run = journal.start_run(conn, CONFIG, "test")
-        backup.apply(conn, CONFIG, run)
-        merge.apply(conn, CONFIG, run, batch_size=1, workers=3)
+        run_merge(small_world, batch_size=1, workers=3)
         twin = uuid.UUID("00000000-0000-0000-0003-000000000003")
         assert fate_of(conn, "messages", "00000000-0000-0000-0001-000000000013") == [("linked", None, twin)]
         duplicate = uuid.UUID("00000000-0000-0000-0001-000000000014")

@@ -1,19 +1,18 @@
-"""Plan: per-phase counts and the exact SQL, and provably no write to the database."""
+"""Plan: every phase's counts and exact SQL, and provably no write to the database."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import json
 from pathlib import Path
 
 import psycopg
+from conftest import consolidate
 
 from consolidation.core.config import Config
 from consolidation.core.db import table_checksum
-from consolidation.phases import plan
-from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-
-FIXTURES = Path(__file__).parent / "fixtures/merge"
+from consolidation.phases import driver
+from consolidation.phases.registry import names
+from consolidation.pytest_plugin import LocalDatabase
 
 # Everything a write could leave behind: every table's content, and every schema object.
 SNAPSHOT_OBJECTS = """
@@ -35,23 +34,21 @@ def snapshot(conn: psycopg.Connection) -> tuple[list, dict]:
     return objects, {name: table_checksum(conn, psycopg.sql.SQL(name)) for (name,) in tables}
 
 
-def test_plan_counts_every_fate_and_writes_nothing(empty_db: LocalDatabase, tmp_path: Path) -> None:
-    with empty_db.connect() as conn:
-        apply_legacy_schema(conn)
-        conn.execute((FIXTURES / "hand_built.sql").read_text())
+def test_plan_shows_every_phase_counts_every_fate_and_writes_nothing(
+    small_world: LocalDatabase, tmp_path: Path
+) -> None:
+    with small_world.connect() as conn:
         before = snapshot(conn)
-        result = subprocess.run(
-            [str(Path(sys.executable).parent / "consolidate"), "plan", "--out", str(tmp_path / "plan")],
-            env=empty_db.environment(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
+        shown = consolidate(small_world, "plan", "--format", "json")
+        written = consolidate(small_world, "plan", "--out", str(tmp_path / "plan"))
+        assert shown.returncode == 0 and written.returncode == 0, shown.stderr + written.stderr
         assert snapshot(conn) == before
-        built = plan.build(conn, Config())
+        planned = driver.plan_all(driver.context(conn, Config(), small_world.url, environment=small_world.environment()))
         assert snapshot(conn) == before
-    assert built.counts["merge"] == {
+    plans = json.loads(shown.stdout)
+    assert [entry["phase"] for entry in plans] == names()
+    by_phase = {entry["phase"]: entry for entry in plans}
+    assert by_phase["merge"]["counts"] == {
         "messages to migrate": 7,
         "messages to link (already dual-written)": 2,
         "messages to quarantine: deleted_booking": 1,
@@ -64,9 +61,12 @@ def test_plan_counts_every_fate_and_writes_nothing(empty_db: LocalDatabase, tmp_
         "voice_notes to quarantine: unknown_sender": 1,
         "sessions to create": 3,
     }
+    # Counts by default; the SQL only on request.
+    assert "steps" not in by_phase["merge"] and by_phase["merge"]["step_count"] > 10
     files = sorted(path.name for path in (tmp_path / "plan").iterdir())
     assert any("merge__060_insert_messages" in name for name in files)
     # The files hold the same text merge runs.
     insert = next(p for p in (tmp_path / "plan").iterdir() if "060_insert_messages" in p.name).read_text()
-    step = next(s for s in built.steps if s.name == "060_insert_messages")
+    merge_plan = next(plan for phase, plan in planned if phase.name == "merge")
+    step = next(s for s in merge_plan.steps if s.name == "060_insert_messages")
     assert step.sql.strip() in insert

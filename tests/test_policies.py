@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import apply, consolidate, rollback
 
 from consolidation.core import journal
 from consolidation.core.config import Config, parse_config
+from consolidation.core.crash import CRASH_ENV
 from consolidation.core.errors import UsageError
+from consolidation.phases import driver
 from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 from policies.probes import probe
 
 CASES = Path(__file__).parent / "fixtures" / "policy_sets"
-CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
 
 # Everything apply may change, read straight from the catalogs.
 STATE = """
@@ -54,26 +55,28 @@ def state(conn: psycopg.Connection) -> tuple:
 def test_apply_then_rollback_restores_exactly(
     case: str, include_legacy: bool, empty_db: LocalDatabase
 ) -> None:
-    config = Config()
     with world(empty_db, case) as conn:
         before = state(conn)
-        install.apply(conn, config, journal.start_run(conn, config, "test"), include_legacy=include_legacy)
+        apply(empty_db, "policies", force_order=True, include_legacy=include_legacy)
         assert state(conn) != before
-        install.rollback(conn, config, journal.start_run(conn, config, "test"))
+        rollback(empty_db, "policies")
         assert state(conn) == before
-        with pytest.raises(UsageError, match="no applied run"):
-            install.rollback(conn, config, journal.start_run(conn, config, "test"))
+        with pytest.raises(UsageError, match="has not been applied"):
+            rollback(empty_db, "policies")
 
 
 def test_reapply_then_rollback_returns_to_the_first_apply(empty_db: LocalDatabase) -> None:
-    config = Config()
     with world(empty_db, "legacy_permissive") as conn:
-        install.apply(conn, config, journal.start_run(conn, config, "test"))
+        original = state(conn)
+        apply(empty_db, "policies", force_order=True)
         first = state(conn)
-        install.apply(conn, config, journal.start_run(conn, config, "test"))
-        assert state(conn) == first  # idempotent
-        install.rollback(conn, config, journal.start_run(conn, config, "test"))
-        assert state(conn) == first
+        again = apply(empty_db, "policies", force_order=True)
+        assert again.noop and state(conn) == first  # idempotent: nothing to do, nothing written
+        # A second apply that does run (a policy went missing) keeps the first snapshot.
+        conn.execute("DROP POLICY \"chat_messages: participants and admins read\" ON public.chat_messages")
+        assert not apply(empty_db, "policies", force_order=True).noop and state(conn) == first
+        rollback(empty_db, "policies")
+        assert state(conn) == original
 
 
 def test_plan_writes_nothing_and_shows_what_apply_runs(empty_db: LocalDatabase) -> None:
@@ -81,6 +84,7 @@ def test_plan_writes_nothing_and_shows_what_apply_runs(empty_db: LocalDatabase) 
     with world(empty_db, "handwritten_select_only") as conn:
         before = state(conn)
         planned = install.plan(conn, config)
+        previewed = driver.preview(install.Policies(), driver.context(conn, config, empty_db.url))
         assert state(conn) == before
         assert {p.name for p in planned.drops} == {
             "chat_sessions_participants_only",
@@ -90,16 +94,15 @@ def test_plan_writes_nothing_and_shows_what_apply_runs(empty_db: LocalDatabase) 
         text = planned.sql_text()
         # Other buckets' storage policies stay.
         assert "chat attachments are readable" not in text
-        install.apply(conn, config, journal.start_run(conn, config, "test"))
+        apply(empty_db, "policies", force_order=True)
         record = journal.latest(conn, config, "policies", "apply")
         assert record is not None
-        assert record["sql_sha256"] == journal.sql_sha256([s.sql for s in planned.steps])
+        assert record["sql_sha256"] == previewed.hash
 
 
 def test_every_policy_is_written_as_the_issue_demands(empty_db: LocalDatabase) -> None:
-    config = Config()
     with world(empty_db, "legacy_permissive") as conn:
-        install.apply(conn, config, journal.start_run(conn, config, "test"), include_legacy=True)
+        apply(empty_db, "policies", force_order=True, include_legacy=True)
         rows = conn.execute(
             "SELECT policyname, cmd, coalesce(qual, '') || ' ' || coalesce(with_check, ''), with_check"
             " FROM pg_policies WHERE schemaname IN ('public', 'storage')"
@@ -123,7 +126,7 @@ def test_every_policy_is_written_as_the_issue_demands(empty_db: LocalDatabase) -
 def test_admin_from_the_jwt_claim(empty_db: LocalDatabase) -> None:
     config = parse_config('[policies]\nadmin_source = "claim"\n')
     with world(empty_db, "legacy_permissive") as conn:
-        install.apply(conn, config, journal.start_run(conn, config, "test"))
+        apply(empty_db, "policies", config=config, force_order=True)
         assert not conn.execute(
             "SELECT prosecdef FROM pg_proc WHERE oid = 'chat_private.is_chat_admin()'::regprocedure"
         ).fetchone()[0]
@@ -137,21 +140,18 @@ def test_seeded_legacy_database(legacy_db: LocalDatabase) -> None:
     config = Config()
     before = probe(legacy_db.url, config)
     assert before.counts()["leak"] > 0
-    with legacy_db.connect() as conn:
-        install.apply(conn, config, journal.start_run(conn, config, "test"), include_legacy=True)
+    apply(legacy_db, "policies", force_order=True, include_legacy=True)
     after = probe(legacy_db.url, config)
     assert after.passed, after.findings
     assert after.personas["participant"]["source"] == "picked"
 
 
-def consolidate(
+def policies(
     database: LocalDatabase, *arguments: str, crash_at: str | None = None
 ) -> subprocess.CompletedProcess:
-    environment = database.environment()
-    if crash_at:
-        environment[install.CRASH_ENV] = crash_at
-    return subprocess.run(
-        [CONSOLIDATE, "policies", *arguments], env=environment, capture_output=True, text=True, timeout=120
+    return consolidate(
+        database, "policies", *arguments, "--force-order",
+        env={CRASH_ENV: f"policies.{crash_at}"} if crash_at else None,
     )
 
 
@@ -164,16 +164,16 @@ def test_apply_killed_part_way_then_rerun_rolls_back_to_the_original(
     config = Config()
     with world(empty_db, "handwritten_select_only") as conn:
         before = state(conn)
-    assert consolidate(empty_db, "apply", crash_at=crash_at).returncode == -signal.SIGKILL
+    assert policies(empty_db, "apply", "--apply", crash_at=crash_at).returncode == -signal.SIGKILL
     with empty_db.connect() as conn:
         assert state(conn) != before, "the kill landed after apply changed the catalogs"
         assert journal.latest(conn, config, "policies", "apply", status="running") is not None
-    refused = consolidate(empty_db, "apply", "--include-legacy")
+    refused = policies(empty_db, "apply", "--apply", "--include-legacy")
     assert refused.returncode == 2
-    assert "was interrupted and ran without --include-legacy" in " ".join(refused.stderr.split())
-    rerun = consolidate(empty_db, "apply")
+    assert "applied without --include-legacy" in " ".join(refused.stderr.split())
+    rerun = policies(empty_db, "apply", "--apply")
     assert rerun.returncode == 0, rerun.stderr
-    rolled_back = consolidate(empty_db, "rollback")
+    rolled_back = policies(empty_db, "rollback", "--apply")
     assert rolled_back.returncode == 0, rolled_back.stderr
     with empty_db.connect() as conn:
         assert state(conn) == before

@@ -2,81 +2,83 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
 import pytest
+from conftest import apply, rollback
 
 from consolidation.core import journal
 from consolidation.core.checksums import chat_checksums, fix_output_settings
 from consolidation.core.config import Config
 from consolidation.core.errors import FindingsError, PhaseOrderError
-from consolidation.phases import backup, merge, rollback, verify
-from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
+from consolidation.phases import verify
+from consolidation.pytest_plugin import LocalDatabase
 
-FIXTURES = Path(__file__).parent / "fixtures/merge"
 CONFIG = Config()
 
 
 @pytest.fixture
-def conn(empty_db: LocalDatabase) -> psycopg.Connection:
-    with empty_db.connect() as connection:
-        apply_legacy_schema(connection)
-        connection.execute((FIXTURES / "hand_built.sql").read_text())
+def conn(small_world: LocalDatabase) -> psycopg.Connection:
+    with small_world.connect() as connection:
         fix_output_settings(connection)
         yield connection
 
 
-def start(conn: psycopg.Connection) -> journal.Run:
-    return journal.start_run(conn, CONFIG, "test")
-
-
-def test_merge_rollback_restores_the_pre_merge_checksums_and_merge_can_run_again(conn) -> None:
+def test_merge_rollback_restores_the_pre_merge_checksums_and_merge_can_run_again(
+    conn: psycopg.Connection, small_world: LocalDatabase
+) -> None:
     before = chat_checksums(conn, CONFIG)
-    backup.apply(conn, CONFIG, start(conn))
-    first = merge.apply(conn, CONFIG, start(conn), batch_size=2)
+    apply(small_world, "backup")
+    first = apply(small_world, "merge", batch_size=2)
     assert chat_checksums(conn, CONFIG) != before
-    undone = rollback.rollback(conn, CONFIG, start(conn), "merge")
+    undone = rollback(small_world, "merge")
     assert chat_checksums(conn, CONFIG) == before
-    assert (undone.messages_deleted, undone.sessions_deleted, undone.sessions_restored) == (9, 3, 2)
-    for ledger in (
-        "provenance",
-        "quarantine",
-        "excluded",
-        "high_water",
-        "session_changes",
-        "message_sequence",
-    ):
+    counts = undone.result.counts
+    assert (counts["messages_deleted"], counts["sessions_deleted"], counts["sessions_restored"]) == (9, 3, 2)
+    for ledger in ("provenance", "quarantine", "excluded", "high_water", "session_changes", "message_sequence"):
         assert conn.execute(f"SELECT count(*) FROM consolidation.{ledger}").fetchone() == (0,), ledger  # noqa: S608
-    again = merge.apply(conn, CONFIG, start(conn), batch_size=5)
-    assert again.totals == first.totals
+    assert not journal.phase_state(conn, CONFIG, "merge").applied
+    again = apply(small_world, "merge", batch_size=5)
+    assert again.result.counts["totals"] == first.result.counts["totals"]
     assert verify.run(conn, CONFIG).clean
 
 
-def test_rollback_keeps_sessions_the_app_wrote_into_and_says_the_checksums_differ(conn) -> None:
-    backup.apply(conn, CONFIG, start(conn))
-    merge.apply(conn, CONFIG, start(conn))
+def test_a_rollback_that_cannot_prove_its_checksums_is_journaled_failed(
+    conn: psycopg.Connection, small_world: LocalDatabase
+) -> None:
+    apply(small_world, "backup")
+    apply(small_world, "merge")
     conn.execute(
         "INSERT INTO chat_messages (session_id, sender_id, type, content) "
         "VALUES ('00000000-0000-0000-0000-0000000000b1', "
         "'00000000-0000-0000-0000-0000000000a1', 'text', 'app')"
     )
     with pytest.raises(FindingsError, match="chat_messages"):
-        rollback.rollback(conn, CONFIG, start(conn), "merge")
+        rollback(small_world, "merge")
     assert conn.execute(
         "SELECT count(*) FROM chat_sessions WHERE id = '00000000-0000-0000-0000-0000000000b1'"
     ).fetchone() == (1,)
-    record = journal.latest(conn, CONFIG, "merge", "rollback")
-    assert record and record["details"]["sessions_kept"] == ["00000000-0000-0000-0000-0000000000b1"]
+    assert journal.latest(conn, CONFIG, "merge", "rollback") is None
+    failed = journal.latest(conn, CONFIG, "merge", "rollback", status="failed")
+    assert failed and failed["details"]["sessions_kept"] == ["00000000-0000-0000-0000-0000000000b1"]
+    assert journal.phase_state(conn, CONFIG, "merge").unfinished == "rollback failed"
 
 
-def test_backup_rollback_is_refused_while_merge_relies_on_it(conn) -> None:
-    made = backup.apply(conn, CONFIG, start(conn))
-    merge.apply(conn, CONFIG, start(conn))
-    with pytest.raises(PhaseOrderError, match="rollback --phase merge"):
-        rollback.rollback(conn, CONFIG, start(conn), "backup")
-    rollback.rollback(conn, CONFIG, start(conn), "merge")
-    assert rollback.rollback(conn, CONFIG, start(conn), "backup") == made.schema
-    assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", [made.schema]).fetchone() == (
-        0,
-    )
+def test_a_phase_cannot_be_rolled_back_under_one_built_on_it(
+    conn: psycopg.Connection, small_world: LocalDatabase
+) -> None:
+    made = apply(small_world, "backup").result.details["schema"]
+    apply(small_world, "merge")
+    with pytest.raises(PhaseOrderError, match="roll back merge first"):
+        rollback(small_world, "backup")
+    rollback(small_world, "merge")
+    assert rollback(small_world, "backup").result.counts == {"dropped schema": made}
+    assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", [made]).fetchone() == (0,)
+
+
+def test_rolling_back_what_was_never_applied_is_refused_and_writes_nothing(small_world: LocalDatabase) -> None:
+    for phase in ("backup", "merge", "storage", "constraints", "policies", "cutover"):
+        with pytest.raises(Exception, match="has not been applied") as refused:
+            rollback(small_world, phase)
+        assert refused.value.exit_code == 2
+    with small_world.connect() as conn:
+        assert conn.execute("SELECT to_regnamespace('consolidation') IS NULL").fetchone() == (True,)

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
+import json
 
 import pytest
+from conftest import apply, consolidate
 
-from consolidation.core import journal
 from consolidation.core.config import Config
-from consolidation.phases import backup, merge, verify
+from consolidation.phases import verify
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-
-FIXTURES = Path(__file__).parent / "fixtures/merge"
-CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
 # Values the damage statements bind.
 KEYS = {
     "m01": "00000000-0000-0000-0001-000000000001",
@@ -53,7 +48,8 @@ DAMAGE = [
         {"multiple_fates"},
     ),
     (
-        "source edited after merge",
+        # With capture on, an edit is pending until forwarded; behind capture's back it is damage.
+        "source edited after merge, capture bypassed",
         "UPDATE messages SET content = 'changed' WHERE id = %(m01)s",
         {"source_unchanged", "mapping"},
     ),
@@ -81,14 +77,10 @@ DAMAGE = [
 
 
 @pytest.fixture
-def merged_db(empty_db: LocalDatabase) -> LocalDatabase:
-    with empty_db.connect() as conn:
-        apply_legacy_schema(conn)
-        conn.execute((FIXTURES / "hand_built.sql").read_text())
-        run = journal.start_run(conn, Config(), "test")
-        backup.apply(conn, Config(), run)
-        merge.apply(conn, Config(), run, batch_size=4)
-    return empty_db
+def merged_db(small_world: LocalDatabase) -> LocalDatabase:
+    apply(small_world, "backup")
+    apply(small_world, "merge", batch_size=4)
+    return small_world
 
 
 def test_clean_merge_verifies_and_exits_0(merged_db: LocalDatabase) -> None:
@@ -96,28 +88,29 @@ def test_clean_merge_verifies_and_exits_0(merged_db: LocalDatabase) -> None:
         report = verify.run(conn, Config())
     assert report.clean, report.findings
     assert report.totals["messages.migrated"] == 7
-    result = subprocess.run(
-        [CONSOLIDATE, "verify"], env=merged_db.environment(), capture_output=True, text=True
-    )
+    result = consolidate(merged_db, "verify", "--format", "json")
     assert result.returncode == 0, result.stdout + result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["clean"] and [phase["phase"] for phase in shown["phases"]] == ["backup", "merge"]
 
 
 @pytest.mark.parametrize("case, damage, checks", DAMAGE, ids=[case[0] for case in DAMAGE])
 def test_damage_is_found(merged_db: LocalDatabase, case: str, damage: str, checks: set[str]) -> None:
     with merged_db.connect() as conn:
+        if "capture bypassed" in case:
+            conn.execute("ALTER TABLE messages DISABLE TRIGGER consolidation_capture")
         conn.execute(damage, KEYS)
         report = verify.run(conn, Config())
     assert {name for name, count in report.counts.items() if count} == checks
     assert {finding.check for finding in report.findings} == checks
-    result = subprocess.run(
-        [CONSOLIDATE, "verify"], env=merged_db.environment(), capture_output=True, text=True
-    )
+    result = consolidate(merged_db, "verify")
     assert result.returncode == 1
-    assert "discrepancies" in result.stdout + result.stderr
+    assert "findings in merge" in result.stderr
 
 
-def test_verify_before_merge_is_a_finding(empty_db: LocalDatabase) -> None:
+def test_verify_before_merge_says_merge_has_not_run(empty_db: LocalDatabase) -> None:
     with empty_db.connect() as conn:
         apply_legacy_schema(conn)
-        report = verify.run(conn, Config())
-    assert not report.clean and report.counts == {"merge_not_run": 1}
+    result = consolidate(empty_db, "verify")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "merge has not run" in result.stderr and "`consolidate merge --apply`" in result.stderr

@@ -89,7 +89,7 @@ class BoundedExecutor:
                 self._set(self._chosen(), local=True)
                 return work()
 
-        return self._retrying(label, once)
+        return self.retrying(label, once)
 
     def statements(self, label: str, statements: Sequence[str]) -> int:
         """Run STATEMENTS in one transaction; returns the attempts it took."""
@@ -106,7 +106,7 @@ class BoundedExecutor:
 
     def statement(self, label: str, work: Callable[[], T]) -> T:
         """Run WORK outside a transaction (each statement commits on its own), retried."""
-        return self._retrying(label, lambda: self._with_session_timeouts(work))
+        return self.retrying(label, lambda: self._with_session_timeouts(work))
 
     def _with_session_timeouts(self, work: Callable[[], T]) -> T:
         with self.session_timeouts():
@@ -126,7 +126,8 @@ class BoundedExecutor:
             if not self.conn.closed and not self.conn.broken:
                 self._set(previous, local=False)
 
-    def _retrying(self, label: str, once: Callable[[], T]) -> T:
+    def retrying(self, label: str, once: Callable[[], T]) -> T:
+        """Run ONCE (which manages its own transactions and timeouts), retried on contention."""
         try:
             for attempt in contention_retrying(self.max_retries):
                 with attempt:

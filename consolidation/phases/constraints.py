@@ -545,7 +545,7 @@ def summary(chosen: ConstraintsPlan) -> list[dict[str, Any]]:
                 "state": found.state + (f" ({found.name})" if found.name and found.name != r.name else ""),
                 "violating rows": broken.count if broken else 0,
                 "sample": _sample_text(broken) if broken and broken.count else "",
-                "steps": sum(1 for s in chosen.steps if s.requirement == r.key),
+                "steps": sum(1 for s in chosen.steps if requirement_of(s) == r.key),
             }
         )
     return rows
@@ -563,7 +563,9 @@ class Constraints:
     options: ClassVar[tuple[Option, ...]] = ()
 
     def plan(self, ctx: Context, *, counts: bool = True) -> Plan:
-        chosen = plan(ctx.conn, ctx.config)
+        # The plan reads the tables under the phase's lock_timeout: a held lock is waited out.
+        bounded = executor(ctx.conn, ctx.config, ctx.events.retry)
+        chosen = bounded.retrying("plan", lambda: plan(ctx.conn, ctx.config))
         by_key = {r.key: r for r in chosen.requirements}
         result = Plan(PHASE, steps=chosen.steps, notes=list(chosen.notes), state={"plan": chosen})
         result.counts = {

@@ -23,11 +23,6 @@ STOP = "cutover/020_stop_capture.sql"
 REOPEN = "cutover/090_reopen_legacy.sql"
 API_ROLES = ("anon", "authenticated", "service_role")
 MARKER = "legacy: cut over, service_role only"
-# Merge's findings cut-over may start with: rows captured but not forwarded yet have no fate,
-# and forwarding them is cut-over's own work (its final verification proves it).
-PENDING_CHECKS = ("unfated",)
-
-
 def app_changes(config: Config) -> list[str]:
     """What the app must change when the legacy path closes, in the configured names."""
     t, c = config.tables, config.columns
@@ -66,7 +61,7 @@ def statements(config: Config) -> list[Step]:
 FORWARD_STEPS = frozenset(name.split("/")[-1].removesuffix(".sql") for name in merge.FORWARD_FILES)
 
 
-def _snapshot(conn: psycopg.Connection, config: Config) -> list[dict[str, Any]]:
+def legacy_snapshot(conn: psycopg.Connection, config: Config) -> list[dict[str, Any]]:
     names = ("schema", "table", "rls", "force_rls", "table_privileges", "column_privileges")
     rows = conn.execute(
         sqlfiles.load("policies/inspect/tables.sql"),
@@ -79,7 +74,7 @@ def _snapshot(conn: psycopg.Connection, config: Config) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def _closed(conn: psycopg.Connection, config: Config) -> bool:
+def legacy_closed(conn: psycopg.Connection, config: Config) -> bool:
     row = conn.execute(
         "SELECT count(*) FROM pg_policies WHERE schemaname = %s AND tablename = ANY (%s) AND policyname = %s",
         [config.tables.schema_, [config.tables.messages, config.tables.voice_notes], MARKER],
@@ -126,7 +121,7 @@ def _reopen(conn: psycopg.Connection, config: Config, snapshot: list[dict[str, A
 def _closed_findings(conn: psycopg.Connection, config: Config) -> list[Finding]:
     """Whether the legacy tables are closed to the API roles as cut-over leaves them."""
     findings = []
-    for legacy in _snapshot(conn, config):
+    for legacy in legacy_snapshot(conn, config):
         where = f"{legacy['schema']}.{legacy['table']}"
         open_to = sorted(
             {role for role, _privilege, _grantable in legacy["table_privileges"]} - {"service_role"}
@@ -135,7 +130,7 @@ def _closed_findings(conn: psycopg.Connection, config: Config) -> list[Finding]:
             findings.append(Finding("legacy_open", where, f"still granted to {', '.join(open_to)}"))
         if not legacy["rls"]:
             findings.append(Finding("legacy_open", where, "row level security is off"))
-    if not _closed(conn, config):
+    if not legacy_closed(conn, config):
         findings.append(Finding("legacy_open", "legacy tables", f"the policy {MARKER!r} is missing"))
     return findings
 
@@ -168,7 +163,7 @@ class Cutover:
         if counts and journal_ready:
             # Checked before anything closes: a cut-over never starts on a failed verification.
             checked = merge.Merge().verify(ctx)
-            result.blockers = [f for f in checked.findings if f.check not in PENDING_CHECKS]
+            result.blockers = checked.findings
         return result
 
     def apply(self, ctx: Context, plan: Plan) -> Result:
@@ -180,7 +175,8 @@ class Cutover:
         by_name = {step.name: step.sql for step in plan.steps}
         # What rollback puts back: the legacy tables as they are now, unless an interrupted
         # cut-over already closed them; then the snapshot that one took.
-        snapshot = _earlier_snapshot(conn, config) if _closed(conn, config) else _snapshot(conn, config)
+        closed = legacy_closed(conn, config)
+        snapshot = _earlier_snapshot(conn, config) if closed else legacy_snapshot(conn, config)
         record.details = {"snapshot": snapshot}
         # Journaled before the tables close: a cut-over killed after closing them resumes from it.
         journal.save_details(conn, config, record)
@@ -239,7 +235,7 @@ class Cutover:
         snapshot = plan.state["snapshot"]
         _executor(conn, config).statements("re-open the legacy tables", [plan.steps[0].sql])
         capture.install(conn, config)
-        now = {(t["schema"], t["table"]): t for t in _snapshot(conn, config)}
+        now = {(t["schema"], t["table"]): t for t in legacy_snapshot(conn, config)}
         differing = [
             f"{t['schema']}.{t['table']}" for t in snapshot if now.get((t["schema"], t["table"])) != t
         ]

@@ -15,9 +15,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+import psycopg
 
 from consolidation.core import journal
+from consolidation.core.config import Config
 from consolidation.core.errors import (
     ConsolidationError,
     DatabaseMismatch,
@@ -26,7 +31,7 @@ from consolidation.core.errors import (
     UsageError,
 )
 from consolidation.core.names import check_mapping
-from consolidation.phases.contract import Context, Phase, Plan, Report, Result, command
+from consolidation.phases.contract import Context, Events, Phase, Plan, QuietEvents, Report, Result, command
 from consolidation.phases.registry import REGISTRY, by_name
 
 
@@ -234,3 +239,39 @@ def plan_all(ctx: Context) -> list[tuple[Phase, Plan | ConsolidationError]]:
         except ConsolidationError as exc:
             planned.append((phase, exc))
     return planned
+
+
+def context(
+    conn: psycopg.Connection,
+    config: Config,
+    database_url: str,
+    *,
+    environment: Mapping[str, str] | None = None,
+    force_order: bool = False,
+    command: str = "",
+    events: Events | None = None,
+    **options: Any,
+) -> Context:
+    """A Context for library callers (tests, benchmarks): CONN must be in autocommit mode."""
+    return Context(
+        conn,
+        config,
+        database_url,
+        options=options,
+        environment=dict(environment or {}),
+        events=events or QuietEvents(),
+        force_order=force_order,
+        command=command,
+    )
+
+
+def apply_phase(name: str, ctx: Context) -> Outcome:
+    """Preview phase NAME and apply what the preview shows: `consolidate NAME --apply`."""
+    phase = by_name(name)
+    return apply(phase, ctx, preview(phase, ctx))
+
+
+def rollback_phase(name: str, ctx: Context) -> Outcome:
+    """`consolidate NAME rollback --apply`."""
+    phase = by_name(name)
+    return rollback(phase, ctx, rollback_preview(phase, ctx))

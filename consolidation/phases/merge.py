@@ -770,7 +770,13 @@ class Merge:
     def verify(self, ctx: Context) -> Report:
         checked = verify.run(ctx.conn, ctx.config)
         findings = [Finding(f.check, f"{f.table} {f.key}", f.detail) for f in checked.findings]
-        return Report(PHASE, dict(checked.counts), findings, {"fates": checked.totals})
+        notes: dict[str, Any] = {
+            "fates": checked.totals,
+            "pending (captured, not forwarded yet)": checked.pending,
+        }
+        if checked.oldest_pending is not None:
+            notes["oldest pending capture"] = checked.oldest_pending.isoformat()
+        return Report(PHASE, dict(checked.counts), findings, notes)
 
     def rollback_plan(self, ctx: Context) -> Plan:
         return Plan(PHASE, "rollback", steps=rollback_statements(ctx.config))

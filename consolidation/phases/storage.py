@@ -13,10 +13,11 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import ClassVar
 
+from consolidation.core import journal
 from consolidation.core.config import BACKEND_ENV, KEY_ENV, ROOT_ENV, URL_ENV
-from consolidation.core.errors import ConfigError, FindingsError
+from consolidation.core.errors import ConfigError, FindingsError, PhaseOrderError
 from consolidation.phases import storage_transfer as transfer
-from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step
+from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step, command
 from storage_migration.backends.base import StorageBackend
 
 PHASE = transfer.PHASE
@@ -120,6 +121,11 @@ class Storage:
 
     def plan(self, ctx: Context, *, counts: bool = True) -> Plan:
         conn, config = ctx.conn, ctx.config
+        if not journal.installed(conn, config):
+            raise PhaseOrderError(
+                "storage moves files into the sessions merge creates: its plan needs merge's result",
+                hint=f"run {command('merge', '--apply')} first",
+            )
         with _backend(ctx) as backend:
             built = transfer.build_plan(
                 conn, config, backend, transfer.listed_inventory(conn, config, backend)

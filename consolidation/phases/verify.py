@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import psycopg
 
@@ -41,6 +42,9 @@ class VerifyReport:
     counts: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
+    # Rows whose captured changes wait to be forwarded (not discrepancies), and the oldest's time.
+    pending: int = 0
+    oldest_pending: datetime | None = None
 
     @property
     def clean(self) -> bool:
@@ -50,6 +54,20 @@ class VerifyReport:
 def statements(config: Config) -> list[Step]:
     names = identifiers(config)
     return [Step(PHASE, name, sqlfiles.render(path, names)) for name, path in CHECKS.items()]
+
+
+def _pending(conn: psycopg.Connection, config: Config) -> tuple[set[str], datetime | None]:
+    """The keys (source ids and their chat message ids) of rows whose changes wait to be forwarded."""
+    keys: set[str] = set()
+    oldest = None
+    for source_id, chat_message_id, captured_at in conn.execute(
+        sqlfiles.render("verify/110_pending.sql", identifiers(config))
+    ):
+        keys.add(source_id)
+        if chat_message_id:
+            keys.add(chat_message_id)
+        oldest = captured_at if oldest is None else min(oldest, captured_at)
+    return keys, oldest
 
 
 def run(conn: psycopg.Connection, config: Config, *, shown_per_check: int = 20) -> VerifyReport:
@@ -73,16 +91,23 @@ def run(conn: psycopg.Connection, config: Config, *, shown_per_check: int = 20) 
     parameters = mapping_parameters(config)
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        pending, oldest = _pending(conn, config)
+        waiting: set[str] = set()
         for step in statements(config):
             count = 0
             # A named cursor streams the rows: memory stays flat however many findings there are.
             with conn.cursor(name=f"verify_{step.name}") as cursor:
                 cursor.execute(step.sql, parameters if "%(" in step.sql else None)
                 for table_name, key, detail in cursor:
+                    if str(key) in pending:
+                        waiting.add(str(key))
+                        continue
                     count += 1
                     if count <= shown_per_check:
                         report.findings.append(Finding(step.name, table_name, key, detail))
             report.counts[step.name] = count
+        report.pending = len({row for row in pending if row in waiting})
+        report.oldest_pending = oldest
         totals = sqlfiles.render("verify/010_fate_totals.sql", identifiers(config))
         report.totals = {key: value for key, value in conn.execute(totals).fetchall()}
     return report

@@ -1,0 +1,96 @@
+"""The tests' one way to run the CLI and one small world; the local stack comes from the package's plugin.
+
+`consolidate(database, *argv)` runs the command as an operator does, against DATABASE;
+`apply(database, phase, ...)` / `rollback(...)` run a phase through the same driver in-process;
+`small_world` is a fresh database holding the hand-built legacy world (tests/fixtures/merge).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from consolidation.core.config import Config
+from consolidation.core.ddl import LockRetry
+from consolidation.phases import driver
+from consolidation.phases.contract import Events, QuietEvents
+from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
+
+CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
+FIXTURES = Path(__file__).parent / "fixtures"
+HAND_BUILT = FIXTURES / "merge" / "hand_built.sql"
+
+
+def consolidate(
+    database: LocalDatabase | None, *argv: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`consolidate ARGV` as an operator runs it against DATABASE (a wide terminal: no cut lines)."""
+    import os
+
+    environment = {**(database.environment() if database else os.environ), "COLUMNS": "200", **(env or {})}
+    return subprocess.run(
+        [CONSOLIDATE, *argv], env=environment, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def apply(
+    database: LocalDatabase,
+    phase: str,
+    *,
+    config: Config | None = None,
+    force_order: bool = False,
+    events: Events | None = None,
+    **options: object,
+) -> driver.Outcome:
+    """`consolidate PHASE --apply` in-process, through the driver (gates, journal, verdict)."""
+    with database.connect() as conn:
+        ctx = driver.context(
+            conn, config or Config(), database.url, environment=database.environment(),
+            force_order=force_order, command=f"test: {phase} --apply", events=events, **options,
+        )
+        return driver.apply_phase(phase, ctx)
+
+
+def rollback(
+    database: LocalDatabase,
+    phase: str,
+    *,
+    config: Config | None = None,
+    force_order: bool = False,
+    events: Events | None = None,
+) -> driver.Outcome:
+    """`consolidate PHASE rollback --apply` in-process."""
+    with database.connect() as conn:
+        ctx = driver.context(
+            conn, config or Config(), database.url, environment=database.environment(),
+            force_order=force_order, command=f"test: {phase} rollback --apply", events=events,
+        )
+        return driver.rollback_phase(phase, ctx)
+
+
+class RetryEvents(QuietEvents):
+    """Events that hand each lock retry to ON_RETRY (the tests that hold locks on purpose)."""
+
+    def __init__(self, on_retry: Callable[[LockRetry], None]) -> None:
+        self.on_retry = on_retry
+
+    def retry(self, event: LockRetry) -> None:
+        self.on_retry(event)
+
+
+def load_hand_built(database: LocalDatabase) -> None:
+    """The legacy schema and the hand-built world: every fate and anomaly in a few rows."""
+    with database.connect() as conn:
+        apply_legacy_schema(conn)
+        conn.execute(HAND_BUILT.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def small_world(empty_db: LocalDatabase) -> Iterator[LocalDatabase]:
+    """A fresh database holding the hand-built legacy world."""
+    load_hand_built(empty_db)
+    yield empty_db
