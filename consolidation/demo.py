@@ -46,24 +46,43 @@ def _seeded(conn: psycopg.Connection, config: Config) -> bool:
     )
 
 
-def _access(url: str, conn: psycopg.Connection, config: Config, out_dir: Path, label: str) -> dict[str, int]:
-    """Lint and probe, writing every report format under OUT_DIR; returns the counts."""
+@dataclass
+class Access:
+    """One lint and probe of the access policy, and the counts the verdict reads."""
+
+    probed: Any
+    counts: dict[str, int]
+
+
+def access_reports(
+    url: str,
+    conn: psycopg.Connection,
+    config: Config,
+    out_dir: Path,
+    label: str,
+    before: Access | None = None,
+) -> Access:
+    """Lint and probe, writing every report format under OUT_DIR (with what changed since BEFORE)."""
     from policies import reports
     from policies.lint import lint
-    from policies.probes import probe
+    from policies.probes import compare_runs, probe
 
     formats = list(reports.FORMATS)
     probed = probe(url, config, label=label)
-    reports.write_probe(probed, formats, out_dir)
+    compared = (before.probed, compare_runs(before.probed, probed)) if before else None
+    reports.write_probe(probed, formats, out_dir, compared=compared)
     linted = lint(conn, config, database=db.redact(url))
     reports.write_lint(linted, formats, out_dir)
     counts = probed.counts()
-    return {
-        "leaks": counts["leak"],
-        "breaks": counts["break"],
-        "probe errors": counts["error"],
-        "lint errors": linted.counts()["error"],
-    }
+    return Access(
+        probed,
+        {
+            "leaks": counts["leak"],
+            "breaks": counts["break"],
+            "probe errors": counts["error"],
+            "lint errors": linted.counts()["error"],
+        },
+    )
 
 
 def run_demo(
@@ -103,7 +122,8 @@ def run_demo(
         else:
             say("the stack is seeded already: running the phases on what is there")
         say(f"linting and probing the access policy before the phases (reports in {reports_dir / 'before'})")
-        report("access before", _access(url, conn, config, reports_dir / "before", "before"))
+        before = access_reports(url, conn, config, reports_dir / "before", "before")
+        report("access before", before.counts)
         ctx = Context(
             conn, config, url, environment=stack.environment(), events=QuietEvents(), command="demo"
         )
@@ -121,9 +141,9 @@ def run_demo(
             if not done.report.clean:
                 verdict.problems.append(f"{phase.name}'s verification found {done.report.total} findings")
         say(f"linting and probing the access policy after the phases (reports in {reports_dir / 'after'})")
-        after = _access(url, conn, config, reports_dir / "after", "after")
-        report("access after", after)
-        for name, count in after.items():
+        after = access_reports(url, conn, config, reports_dir / "after", "after", before)
+        report("access after", after.counts)
+        for name, count in after.counts.items():
             if count:
                 verdict.problems.append(f"{count} {name} after the policies")
         say("verifying every phase once more (what `consolidate verify` runs)")

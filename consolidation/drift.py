@@ -21,15 +21,9 @@ from psycopg import sql
 
 from consolidation.core import journal, sqlfiles
 from consolidation.core.config import Config
+from consolidation.core.ddl import BoundedExecutor, LockRetry, RetryHook
 from consolidation.core.errors import FindingsError, UsageError
-from consolidation.phases.constraints import (
-    LockRetry,
-    RetryHook,
-    bounded_locks,
-    drop_if_invalid,
-    object_name,
-    retry_on_contention,
-)
+from consolidation.phases.constraints import drop_if_invalid, object_name
 from consolidation.phases.policies import ExistingPolicy, create_policy_sql
 
 PHASE = "drift"
@@ -855,38 +849,39 @@ def align(
     """Run the aligning steps on the target (CONN, autocommit), every lock wait bounded and
     retried, journaled there; drops only when allowed."""
     chosen = report.applicable(allow_drops=allow_drops)
-    retries: list[LockRetry] = []
     statements = [step.sql for found in chosen for step in found.steps]
-    with bounded_locks(conn, config), journal.recorded_phase(conn, run, PHASE, "apply", statements) as record:
+    bounded = BoundedExecutor(
+        conn,
+        lock_timeout_ms=config.constraints.lock_timeout_ms,
+        max_retries=config.constraints.max_retries,
+        statement_timeout_ms=config.constraints.statement_timeout_ms,
+        on_retry=on_retry,
+    )
+    with (
+        journal.phase_lock(conn, config, PHASE),
+        journal.recorded_phase(conn, run, PHASE, "apply", journal.sql_sha256(statements)) as record,
+    ):
         record.details = {"aligned": [f"{d.change} {d.kind} {d.name}" for d in chosen], "retries": []}
         try:
             for found in chosen:
                 for step in found.steps:
-                    retry_on_contention(
-                        conn,
-                        config,
-                        f"{found.change} {found.kind} {found.name}",
-                        _runner(conn, step),
-                        retries,
-                        on_retry,
-                        [],
-                    )
+                    label = f"{found.change} {found.kind} {found.name}"
+                    if step.transactional:
+                        bounded.transaction(label, lambda text=step.sql: conn.execute(text))
+                    else:
+                        bounded.statement(label, _runner(conn, step))
         finally:
-            record.details["retries"] = [r.__dict__ for r in retries]
+            record.details["retries"] = [r.__dict__ for r in bounded.retries]
         record.counts = {
             "aligned": len(chosen),
             "withheld": len(report) - len(chosen),
-            "lock retries": len(retries),
+            "lock retries": len(bounded.retries),
         }
-    return AlignResult(record.id, len(chosen), len(report) - len(chosen), retries)
+    return AlignResult(record.id, len(chosen), len(report) - len(chosen), bounded.retries)
 
 
 def _runner(conn: psycopg.Connection, step: AlignStep) -> Callable[[], None]:
     def once() -> None:
-        if step.transactional:
-            with conn.transaction():
-                conn.execute(step.sql)
-            return
         if step.index:
             drop_if_invalid(conn, _ident(*step.index))
         conn.execute(step.sql)

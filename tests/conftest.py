@@ -2,23 +2,28 @@
 
 `consolidate(database, *argv)` runs the command as an operator does, against DATABASE;
 `apply(database, phase, ...)` / `rollback(...)` run a phase through the same driver in-process;
-`small_world` is a fresh database holding the hand-built legacy world (tests/fixtures/merge).
+`small_world` is a fresh database holding the hand-built legacy world (tests/fixtures/merge);
+`build_hand_built` the storage phase's hand-built world with its objects (tests/fixtures/storage).
 """
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from consolidation.core import journal
 from consolidation.core.config import Config
 from consolidation.core.ddl import LockRetry
 from consolidation.phases import driver
 from consolidation.phases.contract import Events, QuietEvents
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
+from storage_migration.backends.local import LocalBackend
 
 CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -49,8 +54,14 @@ def apply(
     """`consolidate PHASE --apply` in-process, through the driver (gates, journal, verdict)."""
     with database.connect() as conn:
         ctx = driver.context(
-            conn, config or Config(), database.url, environment=database.environment(),
-            force_order=force_order, command=f"test: {phase} --apply", events=events, **options,
+            conn,
+            config or Config(),
+            database.url,
+            environment=database.environment(),
+            force_order=force_order,
+            command=f"test: {phase} --apply",
+            events=events,
+            **options,
         )
         return driver.apply_phase(phase, ctx)
 
@@ -66,8 +77,13 @@ def rollback(
     """`consolidate PHASE rollback --apply` in-process."""
     with database.connect() as conn:
         ctx = driver.context(
-            conn, config or Config(), database.url, environment=database.environment(),
-            force_order=force_order, command=f"test: {phase} rollback --apply", events=events,
+            conn,
+            config or Config(),
+            database.url,
+            environment=database.environment(),
+            force_order=force_order,
+            command=f"test: {phase} rollback --apply",
+            events=events,
         )
         return driver.rollback_phase(phase, ctx)
 
@@ -94,3 +110,34 @@ def small_world(empty_db: LocalDatabase) -> Iterator[LocalDatabase]:
     """A fresh database holding the hand-built legacy world."""
     load_hand_built(empty_db)
     yield empty_db
+
+
+def fixture_objects() -> dict[tuple[str, str], tuple[bytes, str]]:
+    spec = tomllib.loads((FIXTURES / "storage" / "objects.toml").read_text(encoding="utf-8"))
+    return {
+        (item["bucket"], item["name"]): (item["text"].encode() * item.get("repeat", 1), item["type"])
+        for item in spec["objects"]
+    }
+
+
+def build_hand_built(database: LocalDatabase) -> None:
+    """The legacy schema, the hand-built rows and their objects in DATABASE and its store."""
+    with database.connect() as conn:
+        apply_legacy_schema(conn)
+        journal.install(conn, Config())
+        conn.execute((FIXTURES / "storage" / "hand_built.sql").read_text(encoding="utf-8"))
+    backend = LocalBackend(database.url, database.store_root)
+    try:
+        for (bucket, name), (data, content_type) in fixture_objects().items():
+            backend.write(bucket, name, data, content_type)
+    finally:
+        backend.close()
+
+
+def store_state(backend: LocalBackend) -> dict[tuple[str, str], str]:
+    """Every object of every bucket and the sha256 of its bytes."""
+    return {
+        (bucket, info.name): hashlib.sha256(backend.read(bucket, info.name)).hexdigest()
+        for bucket in ("chat-attachments", "voice-notes", "chat-files")
+        for info in backend.list(bucket)
+    }

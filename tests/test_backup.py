@@ -95,7 +95,9 @@ def test_killed_after_its_commit_the_rerun_replaces_the_unrecorded_schema(small_
         listed = "SELECT array_agg(nspname) FROM pg_namespace WHERE starts_with(nspname, %s)"
         schemas = conn.execute(listed, [backup.SCHEMA_PREFIX]).fetchone()[0]
         assert (made.report.clean, made.result.details["replaced"], schemas) == (
-            True, left, [made.result.details["schema"]],
+            True,
+            left,
+            [made.result.details["schema"]],
         )
         assert [b["schema"] for b in backup.backups(conn, CONFIG)] == [made.result.details["schema"]]
         assert backup.unfinished(conn, CONFIG) == []

@@ -164,7 +164,10 @@ def test_cut_over_killed_after_closing_the_legacy_tables_resumes_and_rollback_re
     with legacy_db.connect() as conn:
         # The privileges and row security from before the first, killed attempt.
         assert cutover.legacy_snapshot(conn, CONFIG) == before
-        statuses = [row[0] for row in conn.execute(
-            "SELECT status FROM consolidation.phase_records WHERE phase = 'cutover' ORDER BY id"
-        )]
+        statuses = [
+            row[0]
+            for row in conn.execute(
+                "SELECT status FROM consolidation.phase_records WHERE phase = 'cutover' ORDER BY id"
+            )
+        ]
     assert statuses == ["interrupted", "completed", "completed", "completed"]

@@ -16,6 +16,7 @@ from consolidation.phases import constraints
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 
 CONFIG = Config()
+SMALL_WORLD = Path(__file__).parent / "fixtures" / "constraints" / "small_world.sql"
 
 # Everything the phase could change on the chat tables: constraints (with validity), indexes
 # (with validity) and NOT NULL flags.
@@ -42,7 +43,7 @@ def small_world(database: LocalDatabase) -> psycopg.Connection:
     """The legacy schema and a few rows: enough for the phase's locks, fast to make."""
     conn = database.connect()
     apply_legacy_schema(conn)
-    conn.execute(SMALL_WORLD)
+    conn.execute(SMALL_WORLD.read_text(encoding="utf-8"))
     return conn
 
 
@@ -106,17 +107,6 @@ PRE_EXISTING = {
 }
 
 
-# A small chat world: one user, one session, two messages by that user.
-SMALL_WORLD = """
-INSERT INTO auth.users (id) VALUES ('00000000-0000-4000-8000-00000000000a');
-INSERT INTO public.chat_sessions (id, participants, type)
-SELECT '00000000-0000-4000-8000-00000000000b', ARRAY[id], 'direct' FROM auth.users;
-INSERT INTO public.chat_messages (session_id, sender_id, type, content)
-SELECT '00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000a', 'text', 'hello'
-FROM generate_series(1, 2);
-"""
-
-
 @pytest.mark.parametrize("case", PRE_EXISTING, ids=list(PRE_EXISTING))
 def test_apply_builds_only_what_is_missing_and_rollback_restores_the_rest(
     empty_db: LocalDatabase, case: str
@@ -124,7 +114,7 @@ def test_apply_builds_only_what_is_missing_and_rollback_restores_the_rest(
     setup, expected_states = PRE_EXISTING[case]
     with empty_db.connect() as conn:
         apply_legacy_schema(conn)
-        conn.execute(SMALL_WORLD)
+        conn.execute(SMALL_WORLD.read_text(encoding="utf-8"))
         if setup:
             try:
                 conn.execute(setup)
@@ -258,8 +248,13 @@ def test_a_row_written_while_apply_waited_fails_validation_then_apply_resumes(
             "FROM public.chat_sessions AS s ORDER BY s.id LIMIT 1"
         )
         with pytest.raises(FindingsError, match="session_id NOT NULL: 1 rows violate it.*000000000003"):
-            apply(empty_db, "constraints", config=config, events=RetryEvents(lambda _e: writer.commit()),
-                  force_order=True)
+            apply(
+                empty_db,
+                "constraints",
+                config=config,
+                events=RetryEvents(lambda _e: writer.commit()),
+                force_order=True,
+            )
         # The NOT VALID check stays: it already guards new rows; validation waits for the fix.
         planned = constraints.plan(conn, config)
         assert planned.found["not_null.session_id"].state == "check_not_valid"

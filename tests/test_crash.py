@@ -48,7 +48,12 @@ def prepared(cluster: LocalCluster, name: str) -> LocalDatabase:
 
 def merge(database: LocalDatabase, crash_at: str | None = None) -> subprocess.CompletedProcess:
     return consolidate(
-        database, "merge", "--apply", "--batch-size", BATCH_SIZE, env={CRASH_ENV: crash_at} if crash_at else None
+        database,
+        "merge",
+        "--apply",
+        "--batch-size",
+        BATCH_SIZE,
+        env={CRASH_ENV: crash_at} if crash_at else None,
     )
 
 

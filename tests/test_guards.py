@@ -51,12 +51,19 @@ CASES = [
     Case("restored dump, merge resumes", ["merge", "--apply"], journal="copied", says=COPIED),
     Case("restored dump, storage", ["storage", "--apply", "--force-order"], journal="copied", says=COPIED),
     Case("restored dump, policies", ["policies", "--apply"], journal="copied", says=COPIED),
-    Case("restored dump, rollback", ["rollback", "--phase", "backup", "--apply"], journal="copied",
-         says=COPIED),
-    Case("restored dump, pinned here but not adopted", ["backup", "--apply"], journal="copied",
-         config=PIN_THIS, says=COPIED),
-    Case("restored dump, adopted", ["merge", "--apply"], journal="copied", config=ADOPT,
-         exit_code=ExitCode.OK),
+    Case(
+        "restored dump, rollback", ["rollback", "--phase", "backup", "--apply"], journal="copied", says=COPIED
+    ),
+    Case(
+        "restored dump, pinned here but not adopted",
+        ["backup", "--apply"],
+        journal="copied",
+        config=PIN_THIS,
+        says=COPIED,
+    ),
+    Case(
+        "restored dump, adopted", ["merge", "--apply"], journal="copied", config=ADOPT, exit_code=ExitCode.OK
+    ),
 ]
 
 

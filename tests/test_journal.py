@@ -90,7 +90,8 @@ def test_the_one_rule_for_applied_and_verified(empty_db: LocalDatabase) -> None:
         assert journal.phase_state(conn, CONFIG, "x") == journal.PhaseState("x")
         conn.execute(
             "INSERT INTO consolidation.phase_records (run_id, phase, action, status, config_fingerprint,"
-            " sql_sha256) VALUES (%s, 'x', 'apply', 'running', 'f', 'h')", [run.id],
+            " sql_sha256) VALUES (%s, 'x', 'apply', 'running', 'f', 'h')",
+            [run.id],
         )
         assert journal.phase_state(conn, CONFIG, "x").unfinished == "apply running"
         with journal.phase_lock(conn, CONFIG, "x"):

@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import apply
 
-from consolidation.core import journal
 from consolidation.core.config import Config
-from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 from policies.lint import RULES, lint
 
@@ -96,7 +95,7 @@ def test_installed_policy_is_clean_on_the_chat_tables(empty_db: LocalDatabase) -
         conn.execute(
             "CREATE VIEW public.recent WITH (security_invoker = true) AS SELECT * FROM public.chat_messages"
         )
-        install.apply(conn, config, journal.start_run(conn, config, "test"), include_legacy=True)
+        apply(empty_db, "policies", force_order=True, include_legacy=True)
         findings = lint(conn, config).findings
     chat = [
         f

@@ -36,7 +36,9 @@ def expected_session(text: str) -> uuid.UUID:
     return uuid.UUID(text)
 
 
-def run_merge(database: LocalDatabase, *, batch_size: int = 3, with_backup: bool = True, **options: object) -> Outcome:
+def run_merge(
+    database: LocalDatabase, *, batch_size: int = 3, with_backup: bool = True, **options: object
+) -> Outcome:
     if with_backup:
         apply(database, "backup")
     return apply(database, "merge", batch_size=batch_size, **options)

@@ -11,13 +11,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from test_constraints import SMALL_WORLD
+from conftest import FIXTURES, apply
 
 from consolidation import migration_files
-from consolidation.core import journal
 from consolidation.core.config import Config
 from consolidation.phases import constraints
-from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from consolidation.stack import Stack
 
@@ -57,7 +55,7 @@ def state(conn: psycopg.Connection) -> tuple:
 def small_world(database: LocalDatabase) -> psycopg.Connection:
     conn = database.connect()
     apply_legacy_schema(conn)
-    conn.execute(SMALL_WORLD)
+    conn.execute((FIXTURES / "constraints" / "small_world.sql").read_text(encoding="utf-8"))
     return conn
 
 
@@ -134,9 +132,8 @@ def test_migrations_do_what_the_phases_do_and_their_rollbacks_undo_them(
     twin = local_cluster.create(f"migration_twin_{os.getpid()}")
     try:
         with small_world(twin) as other:
-            run = journal.start_run(other, CONFIG, "test")
-            constraints.apply(other, CONFIG, run, force_order=True)
-            install.apply(other, CONFIG, run)
+            apply(twin, "constraints", force_order=True)
+            apply(twin, "policies", force_order=True)
             assert state(other) == applied, "the migrations and the phases end in different places"
     finally:
         local_cluster.drop(twin)

@@ -43,7 +43,9 @@ def test_plan_shows_every_phase_counts_every_fate_and_writes_nothing(
         written = consolidate(small_world, "plan", "--out", str(tmp_path / "plan"))
         assert shown.returncode == 0 and written.returncode == 0, shown.stderr + written.stderr
         assert snapshot(conn) == before
-        planned = driver.plan_all(driver.context(conn, Config(), small_world.url, environment=small_world.environment()))
+        planned = driver.plan_all(
+            driver.context(conn, Config(), small_world.url, environment=small_world.environment())
+        )
         assert snapshot(conn) == before
     plans = json.loads(shown.stdout)
     assert [entry["phase"] for entry in plans] == names()

@@ -73,7 +73,7 @@ def test_reapply_then_rollback_returns_to_the_first_apply(empty_db: LocalDatabas
         again = apply(empty_db, "policies", force_order=True)
         assert again.noop and state(conn) == first  # idempotent: nothing to do, nothing written
         # A second apply that does run (a policy went missing) keeps the first snapshot.
-        conn.execute("DROP POLICY \"chat_messages: participants and admins read\" ON public.chat_messages")
+        conn.execute('DROP POLICY "chat_messages: participants and admins read" ON public.chat_messages')
         assert not apply(empty_db, "policies", force_order=True).noop and state(conn) == first
         rollback(empty_db, "policies")
         assert state(conn) == original
@@ -150,7 +150,10 @@ def policies(
     database: LocalDatabase, *arguments: str, crash_at: str | None = None
 ) -> subprocess.CompletedProcess:
     return consolidate(
-        database, "policies", *arguments, "--force-order",
+        database,
+        "policies",
+        *arguments,
+        "--force-order",
         env={CRASH_ENV: f"policies.{crash_at}"} if crash_at else None,
     )
 

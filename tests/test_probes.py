@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import consolidate
 
 from consolidation.core.config import Config
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
@@ -28,23 +27,13 @@ def chat_world(database: LocalDatabase, policies_sql: str | None = None) -> None
             conn.execute(policies_sql)
 
 
-def consolidate(database: LocalDatabase, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from consolidation.cli import main; main()", *args],
-        env=database.environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
 def test_policy_set(case: str, empty_db: LocalDatabase, tmp_path: Path) -> None:
     folder = CASES / case
     expected = tomllib.loads((folder / "expected.toml").read_text())
     chat_world(empty_db, (folder / "policies.sql").read_text())
     if "install" in expected:
-        installed = consolidate(empty_db, "policies", "apply", *expected["install"])
+        installed = consolidate(empty_db, "policies", "--apply", "--force-order", *expected["install"])
         assert installed.returncode == 0, installed.stderr
 
     done = consolidate(empty_db, "probe", "--format", "json,junit", "--out", str(tmp_path))
@@ -82,7 +71,7 @@ def test_the_probe_leaves_no_trace(empty_db: LocalDatabase) -> None:
 def test_personas_are_created_when_the_database_has_none(empty_db: LocalDatabase) -> None:
     with empty_db.connect() as conn:
         apply_legacy_schema(conn)
-    assert consolidate(empty_db, "policies", "apply").returncode == 0
+    assert consolidate(empty_db, "policies", "--apply", "--force-order").returncode == 0
     run = probe(empty_db.url, Config())
     assert {info["source"] for name, info in run.personas.items() if info["sub"]} == {"created"}
     assert run.counts()["leak"] == run.counts()["break"] == run.counts()["error"] == 0
@@ -92,7 +81,7 @@ def test_before_and_after_says_what_changed_for_whom(empty_db: LocalDatabase, tm
     chat_world(empty_db)
     before = consolidate(empty_db, "probe", "--format", "json", "--out", str(tmp_path / "before"))
     assert before.returncode == 1 and "leak" in before.stderr
-    assert consolidate(empty_db, "policies", "apply").returncode == 0
+    assert consolidate(empty_db, "policies", "--apply", "--force-order").returncode == 0
     after = consolidate(
         empty_db,
         "probe",
@@ -188,5 +177,5 @@ def test_assertion_helper_for_users_ci(empty_db: LocalDatabase) -> None:
         match="BREAK participant messages.insert: expected allowed, observed denied by WITH CHECK",
     ):
         assert_access_matrix(empty_db.url)
-    assert consolidate(empty_db, "policies", "apply").returncode == 0
+    assert consolidate(empty_db, "policies", "--apply", "--force-order").returncode == 0
     assert assert_access_matrix(empty_db.url).passed

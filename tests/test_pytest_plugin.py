@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from conftest import apply
 
-from consolidation.core import journal
-from consolidation.core.config import Config
-from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalDatabase
 
 
@@ -17,7 +15,5 @@ def test_access_matrix_fails_on_leaks_then_passes(
 ) -> None:
     with pytest.raises(AssertionError, match="LEAK outsider"):
         access_matrix(legacy_db.url)
-    config = Config()
-    with legacy_db.connect() as conn:
-        install.apply(conn, config, journal.start_run(conn, config, "policies apply"))
+    apply(legacy_db, "policies", force_order=True)
     access_matrix(legacy_db.url)

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import apply
 
-from consolidation.core import journal
 from consolidation.core.config import Config
-from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 from policies import pgtap, reports
 from policies.access_check import lint_and_report
@@ -124,7 +123,7 @@ def test_pgtap_export_runs_the_same_matrix(empty_db: LocalDatabase, tmp_path: Pa
     config = Config()
     with empty_db.connect() as conn:
         apply_legacy_schema(conn)
-        install.apply(conn, config, journal.start_run(conn, config, "test"))
+    apply(empty_db, "policies", force_order=True)
     run = probe(empty_db.url, config, mode="create")
     text = pgtap.export(run, tmp_path / "access_test.sql").read_text()
     assert text.count("SELECT is(") + text.count("SELECT matches(") == 5 * 22
@@ -183,18 +182,20 @@ def test_html_renders_in_chromium(legacy_run: ProbeRun, tmp_path: Path) -> None:
     assert shot.stat().st_size > 10_000  # a painted grid, not a blank page
 
 
-def test_access_demo_writes_before_and_after(empty_db: LocalDatabase, tmp_path: Path) -> None:
-    from consolidation.access_demo import run_access_demo
+def test_the_demos_access_reports_are_written_before_and_after(
+    empty_db: LocalDatabase, tmp_path: Path
+) -> None:
+    from consolidation.demo import access_reports
 
     config = Config()
     with empty_db.connect() as conn:
         apply_legacy_schema(conn)
         conn.execute(WORLD.read_text())
-        summary = run_access_demo(
-            conn, config, journal.start_run(conn, config, "demo"), empty_db.url, tmp_path
-        )
-    assert summary["leaks before"] > 0 and summary["breaks before"] > 0
-    assert summary["leaks after"] == summary["breaks after"] == summary["errors after"] == 0
+        before = access_reports(empty_db.url, conn, config, tmp_path / "before", "before")
+        apply(empty_db, "policies", force_order=True, include_legacy=True)
+        after = access_reports(empty_db.url, conn, config, tmp_path / "after", "after", before)
+    assert before.counts["leaks"] > 0 and before.counts["breaks"] > 0
+    assert after.counts["leaks"] == after.counts["breaks"] == after.counts["probe errors"] == 0
     for stage in ("before", "after"):
         assert {p.name for p in (tmp_path / stage).iterdir()} >= {
             "probe.html",

@@ -34,7 +34,14 @@ def test_merge_rollback_restores_the_pre_merge_checksums_and_merge_can_run_again
     assert chat_checksums(conn, CONFIG) == before
     counts = undone.result.counts
     assert (counts["messages_deleted"], counts["sessions_deleted"], counts["sessions_restored"]) == (9, 3, 2)
-    for ledger in ("provenance", "quarantine", "excluded", "high_water", "session_changes", "message_sequence"):
+    for ledger in (
+        "provenance",
+        "quarantine",
+        "excluded",
+        "high_water",
+        "session_changes",
+        "message_sequence",
+    ):
         assert conn.execute(f"SELECT count(*) FROM consolidation.{ledger}").fetchone() == (0,), ledger  # noqa: S608
     assert not journal.phase_state(conn, CONFIG, "merge").applied
     again = apply(small_world, "merge", batch_size=5)
@@ -75,7 +82,9 @@ def test_a_phase_cannot_be_rolled_back_under_one_built_on_it(
     assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", [made]).fetchone() == (0,)
 
 
-def test_rolling_back_what_was_never_applied_is_refused_and_writes_nothing(small_world: LocalDatabase) -> None:
+def test_rolling_back_what_was_never_applied_is_refused_and_writes_nothing(
+    small_world: LocalDatabase,
+) -> None:
     for phase in ("backup", "merge", "storage", "constraints", "policies", "cutover"):
         with pytest.raises(Exception, match="has not been applied") as refused:
             rollback(small_world, phase)

@@ -10,14 +10,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from test_constraints import SMALL_WORLD
-from test_drift import COMMON, EVERY_KIND
+from conftest import FIXTURES, apply
 
 from consolidation import drift, migration_files
-from consolidation.core import journal
 from consolidation.core.config import Config
 from consolidation.phases import constraints
-from consolidation.phases.constraints import ConstraintStep
+from consolidation.phases.contract import Step
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 
 CONFIG = Config()
@@ -57,7 +55,7 @@ def unexplained(path: Path) -> list[str]:
     ]
 
 
-def as_script(steps: list[ConstraintStep], config: Config) -> str:
+def as_script(steps: list[Step], config: Config) -> str:
     """Steps as apply runs them: each transactional one in its own transaction, the others alone."""
     parts = [
         f"SET lock_timeout = '{config.constraints.lock_timeout_ms}ms';",
@@ -70,7 +68,7 @@ def as_script(steps: list[ConstraintStep], config: Config) -> str:
 def small_world(database: LocalDatabase) -> psycopg.Connection:
     conn = database.connect()
     apply_legacy_schema(conn)
-    conn.execute(SMALL_WORLD)
+    conn.execute((FIXTURES / "constraints" / "small_world.sql").read_text(encoding="utf-8"))
     return conn
 
 
@@ -78,8 +76,11 @@ def test_migration_files_and_the_constraints_steps_are_clean(empty_db: LocalData
     with small_world(empty_db) as conn:
         written = migration_files.write(conn, CONFIG, tmp_path)
         (tmp_path / "apply.sql").write_text(as_script(constraints.plan(conn, CONFIG).steps, CONFIG))
-        constraints.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "test"), force_order=True)
-        (tmp_path / "rollback.sql").write_text(as_script(constraints.rollback_plan(conn, CONFIG), CONFIG))
+        apply(empty_db, "constraints", force_order=True)
+        undo = constraints.rollback_steps(
+            CONFIG, constraints.baseline(conn, CONFIG), constraints.inspect(conn, CONFIG)
+        )
+        (tmp_path / "rollback.sql").write_text(as_script(undo, CONFIG))
     assert len(written) == 16
     assert lint(written, in_transaction=True) == []
     scripts = [tmp_path / "apply.sql", tmp_path / "rollback.sql"]
@@ -92,12 +93,13 @@ def test_drift_aligning_scripts_are_clean(
     local_cluster: LocalCluster, tmp_path: Path, direction: str
 ) -> None:
     made = []
-    for name, extra in (("plain", ""), ("rich", EVERY_KIND)):
+    for name, extra in (("plain", ""), ("rich", "every_kind.sql")):
         database = local_cluster.create(f"squawk_{name}_{os.getpid()}_{direction}")
         with database.connect() as conn:
             apply_legacy_schema(conn)
-            conn.execute(COMMON)
-            conn.execute(extra)
+            conn.execute((FIXTURES / "drift" / "common.sql").read_text(encoding="utf-8"))
+            if extra:
+                conn.execute((FIXTURES / "drift" / extra).read_text(encoding="utf-8"))
         made.append(database)
     plain, rich = made
     try:

@@ -5,35 +5,34 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
-from test_storage_transfer import CONFIG, build_hand_built, store_state
+from conftest import build_hand_built, consolidate, store_state
 
+from consolidation.core.config import Config
+from consolidation.core.crash import CRASH_ENV
 from consolidation.phases import storage_transfer as transfer
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase
 from storage_migration.backends.local import LocalBackend
 from storage_migration.inventory import load_inventory
 
-CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
+CONFIG = Config()
 # step:n = killed at the n-th copy (done, not yet journaled), the n-th rewrite inside its
 # uncommitted batch, or after the n-th removal of sources before it is journaled.
-CRASH_POINTS = ["copy:1", "copy:4", "rewrite:1", "rewrite:7", "delete:1"]
+CRASH_POINTS = [
+    "storage.copy:1",
+    "storage.copy:4",
+    "storage.rewrite:1",
+    "storage.rewrite:7",
+    "storage.delete:1",
+]
 _numbers = itertools.count()
 
 
-def consolidate(database: LocalDatabase, *arguments: str, crash_at: str | None = None) -> int:
-    environment = {**os.environ, **database.environment()}
-    environment.pop(transfer.CRASH_ENV, None)
-    if crash_at:
-        environment[transfer.CRASH_ENV] = crash_at
-    done = subprocess.run(
-        [CONSOLIDATE, "storage", *arguments], env=environment, capture_output=True, text=True, timeout=120
-    )
+def storage(database: LocalDatabase, *arguments: str, crash_at: str | None = None) -> int:
+    done = consolidate(database, "storage", *arguments, env={CRASH_ENV: crash_at} if crash_at else None)
     assert done.returncode in (0, -signal.SIGKILL), done.stderr
     return done.returncode
 
@@ -76,7 +75,7 @@ def assert_no_source_lost(conn: psycopg.Connection, backend: LocalBackend) -> No
 def uninterrupted(local_cluster: LocalCluster) -> Iterator[LocalDatabase]:
     database = local_cluster.create(f"test_storage_clean_{os.getpid()}_{next(_numbers)}")
     build_hand_built(database)
-    assert consolidate(database, "apply", "--force-order") == 0
+    assert storage(database, "--apply", "--force-order") == 0
     try:
         yield database
     finally:
@@ -98,28 +97,28 @@ def test_killed_apply_resumes_to_the_uninterrupted_result(
     empty_db: LocalDatabase, uninterrupted: LocalDatabase, crash_at: str
 ) -> None:
     build_hand_built(empty_db)
-    assert consolidate(empty_db, "apply", "--force-order", crash_at=crash_at) == -signal.SIGKILL
+    assert storage(empty_db, "--apply", "--force-order", crash_at=crash_at) == -signal.SIGKILL
     backend = LocalBackend(empty_db.url, empty_db.store_root)
     try:
         with empty_db.connect() as conn:
             assert_no_source_lost(conn, backend)
     finally:
         backend.close()
-    assert consolidate(empty_db, "apply", "--force-order") == 0
+    assert storage(empty_db, "--apply", "--force-order") == 0
     assert state(empty_db) == state(uninterrupted)
     with empty_db.connect() as conn:
         transfers, rewrites = journal_state(conn)
     assert len(transfers) == 7 and {row[3] for row in transfers} == {"source_deleted"}
     assert len(rewrites) == 11 and {row[6] for row in rewrites} == {"rewritten"}
-    assert consolidate(empty_db, "verify") == 0
+    assert storage(empty_db, "verify") == 0
 
 
 def test_killed_rollback_resumes_to_the_original(empty_db: LocalDatabase) -> None:
     build_hand_built(empty_db)
     before = state(empty_db)[:2]
-    assert consolidate(empty_db, "plan") == 0
+    assert storage(empty_db, "plan") == 0
     assert state(empty_db)[:2] == before
-    assert consolidate(empty_db, "apply", "--force-order") == 0
-    assert consolidate(empty_db, "rollback", crash_at="restore:3") == -signal.SIGKILL
-    assert consolidate(empty_db, "rollback") == 0
+    assert storage(empty_db, "--apply", "--force-order") == 0
+    assert storage(empty_db, "rollback", "--apply", crash_at="storage.restore:3") == -signal.SIGKILL
+    assert storage(empty_db, "rollback", "--apply") == 0
     assert state(empty_db)[:2] == before

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import build_hand_built, fixture_objects, store_state
 from psycopg import sql
 
-from consolidation.core import journal
 from consolidation.core.config import Config, Storage
 from consolidation.core.db import table_checksum
 from consolidation.phases import storage_transfer as transfer
-from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
+from consolidation.pytest_plugin import LocalDatabase
 from storage_migration.backends.local import LocalBackend
 from storage_migration.references import disambiguated_name
 
@@ -67,28 +66,6 @@ EXPECTED_OBJECTS = [
 ]
 
 
-def fixture_objects() -> dict[tuple[str, str], tuple[bytes, str]]:
-    spec = tomllib.loads((FIXTURES / "objects.toml").read_text(encoding="utf-8"))
-    return {
-        (item["bucket"], item["name"]): (item["text"].encode() * item.get("repeat", 1), item["type"])
-        for item in spec["objects"]
-    }
-
-
-def build_hand_built(database: LocalDatabase) -> None:
-    """The legacy schema, the hand-built rows and their objects in DATABASE and its store."""
-    with database.connect() as conn:
-        apply_legacy_schema(conn)
-        journal.install(conn, CONFIG)
-        conn.execute((FIXTURES / "hand_built.sql").read_text(encoding="utf-8"))
-    backend = LocalBackend(database.url, database.store_root)
-    try:
-        for (bucket, name), (data, content_type) in fixture_objects().items():
-            backend.write(bucket, name, data, content_type)
-    finally:
-        backend.close()
-
-
 def row_id(table: str, number: int) -> str:
     prefix = {"messages": "2", "chat_messages": "3", "voice_notes": "4"}[table]
     return f"{prefix}0000000-0000-4000-8000-{number:012d}"
@@ -107,15 +84,6 @@ def reference(conn: psycopg.Connection, table: str, number: int, where: str) -> 
         [path, row_id(table, number)] if path else [row_id(table, number)],
     ).fetchone()
     return row[0] if row else None
-
-
-def store_state(backend: LocalBackend) -> dict[tuple[str, str], str]:
-    """Every object of every bucket and the sha256 of its bytes."""
-    return {
-        (bucket, info.name): hashlib.sha256(backend.read(bucket, info.name)).hexdigest()
-        for bucket in ("chat-attachments", "voice-notes", "chat-files")
-        for info in backend.list(bucket)
-    }
 
 
 def table_state(conn: psycopg.Connection) -> dict[str, str]:
@@ -260,28 +228,30 @@ ORDER BY 1, 2
 
 
 def test_seeded_stack_plan_apply_verify_rerun_rollback(legacy_db: LocalDatabase) -> None:
-    from consolidation.phases import backup, merge, storage, verify
+    from conftest import apply, rollback
+
+    from consolidation.phases import driver, storage, verify
 
     backend = LocalBackend(legacy_db.url, legacy_db.store_root)
+    apply(legacy_db, "backup")
+    apply(legacy_db, "merge")
     with legacy_db.connect() as conn:
-        backup.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "backup"))
-        merge.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "merge"))
         before = (table_state(conn), store_state(backend))
         originals = conn.execute(CURRENT_REFERENCES).fetchall()
-        plan = storage.plan(conn, CONFIG, backend)
-        assert plan.new_transfers and plan.missing and plan.foreign
-        storage.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "storage"), backend)
-        report = storage.verify(conn, CONFIG, backend)
-        assert report.clean, report.findings[:5]
+        ctx = driver.context(conn, CONFIG, legacy_db.url, environment=legacy_db.environment())
+        planned = driver.preview(storage.Storage(), ctx).state["plan"]
+        assert planned.new_transfers and planned.missing and planned.foreign
+        assert (table_state(conn), store_state(backend)) == before
+        done = apply(legacy_db, "storage")
+        assert done.report.clean, done.report.findings[:5]
         after = (table_state(conn), store_state(backend))
         assert before != after
         assert conn.execute(ORIGINAL_REFERENCES).fetchall() == originals
         # Merge's row-by-row proof still holds: it sees through the storage phase's rewrites.
         merged = verify.run(conn, CONFIG)
         assert merged.clean, merged.findings[:5]
-        again = storage.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "storage"), backend)
-        assert (table_state(conn), store_state(backend)) == after
-        assert again.counts["copies to make"] == again.counts["references to rewrite"] == 0
-        storage.rollback(conn, CONFIG, journal.start_run(conn, CONFIG, "storage rollback"), backend)
+        again = apply(legacy_db, "storage")
+        assert again.noop and (table_state(conn), store_state(backend)) == after
+        rollback(legacy_db, "storage")
         assert (table_state(conn), store_state(backend)) == before
     backend.close()

@@ -10,6 +10,7 @@ from conftest import apply, consolidate
 from consolidation.core.config import Config
 from consolidation.phases import verify
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
+
 # Values the damage statements bind.
 KEYS = {
     "m01": "00000000-0000-0000-0001-000000000001",

@@ -467,7 +467,7 @@ def _policies_applied(conn: psycopg.Connection, config: Config) -> bool:
     return standing.applied or standing.unfinished is not None
 
 
-def _baseline(conn: psycopg.Connection, config: Config) -> dict[str, Found]:
+def baseline(conn: psycopg.Connection, config: Config) -> dict[str, Found]:
     recorded = journal.baseline(conn, config, PHASE)
     if recorded is None:
         raise UsageError(
@@ -616,7 +616,7 @@ class Constraints:
         """What rollback would run now; refused (unless --force-order) while the policies rely on
         indexes it would drop."""
         conn, config = ctx.conn, ctx.config
-        before = _baseline(conn, config)
+        before = baseline(conn, config)
         steps = rollback_steps(config, before, inspect(conn, config))
         by_key = {r.key: r for r in requirements(config)}
         shared = {name for _, name in INDEXES.values()}
