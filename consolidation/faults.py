@@ -104,14 +104,16 @@ class Phase:
 
 
 def default_phases(batch_size: int = 25) -> list[Phase]:
-    """The applying phases in run order; each is tried on the state the ones before it leave."""
+    """Every phase of the registry in run order, each tried on the state the ones before it leave,
+    checked by its own verification and the whole one."""
+    from consolidation.phases.registry import REGISTRY
+
+    extra = {"merge": ("--batch-size", str(batch_size))}
     return [
-        Phase("backup", ("backup", "--apply")),
-        Phase("merge", ("merge", "--apply", "--batch-size", str(batch_size)), checks=(("verify",),)),
-        Phase("storage", ("storage", "apply"), checks=(("storage", "verify"), ("verify",))),
-        Phase("policies", ("policies", "apply"), checks=(("probe",),)),
-        Phase("constraints", ("constraints", "apply"), checks=(("constraints", "verify"),)),
-        Phase("cutover", ("cutover", "apply"), checks=(("verify",),)),
+        Phase(
+            phase.name, (phase.name, "--apply", *extra.get(phase.name, ())), checks=((phase.name, "verify"),)
+        )
+        for phase in REGISTRY
     ]
 
 

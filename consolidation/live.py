@@ -185,7 +185,7 @@ def run_live(
     pause_ratio: float | None = None,
 ) -> LiveResult:
     """Writer warmed up for a second and idle for IDLE_SECONDS, then `merge --apply` while it
-    writes, then the writer stops (the app switched) and `cutover apply` runs; then check every
+    writes, then the writer stops (the app switched) and `cutover --apply` runs; then check every
     row the writer wrote."""
     import subprocess
 
@@ -212,7 +212,9 @@ def run_live(
     writer.stop_event.set()
     writer.join(timeout=60)
     started = time.perf_counter()
-    cut = subprocess.run([consolidate, "cutover", "apply"], env=env, capture_output=True, text=True)
+    cut = subprocess.run(
+        [consolidate, "cutover", "--apply", "--force-order"], env=env, capture_output=True, text=True
+    )
     cutover_seconds = time.perf_counter() - started
     with psycopg.connect(url, autocommit=True) as conn:
         outcome = check(conn, Config(), writer.report)

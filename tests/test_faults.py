@@ -25,8 +25,8 @@ EXPECTATIONS = [
     Expectation("backup", lands_mid_phase=False),
     Expectation("merge", lands_mid_phase=True),
     Expectation("storage", lands_mid_phase=True),
-    Expectation("policies", lands_mid_phase=False),
     Expectation("constraints", lands_mid_phase=False),
+    Expectation("policies", lands_mid_phase=False),
     Expectation("cutover", lands_mid_phase=False),
 ]
 
@@ -38,6 +38,12 @@ def reports(local_cluster: LocalCluster, legacy_template: LocalDatabase) -> dict
         trials=TRIALS, seed=SEED, prefix=f"faults_{os.getpid()}", check_trials=False,
     )
     return {report.phase.name: report for report in done}
+
+
+def test_the_trials_walk_the_registry() -> None:
+    from consolidation.phases.registry import names
+
+    assert [phase.name for phase in faults.default_phases()] == names() == [e.phase for e in EXPECTATIONS]
 
 
 @pytest.mark.parametrize("expected", EXPECTATIONS, ids=[e.phase for e in EXPECTATIONS])

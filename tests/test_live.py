@@ -62,7 +62,8 @@ def test_merge_returns_while_the_app_keeps_writing(legacy_db: LocalDatabase) -> 
         writer.stop_event.set()
         writer.join(timeout=60)
     cut = subprocess.run(
-        [CONSOLIDATE, "cutover", "apply"], env=legacy_db.environment(), capture_output=True, text=True,
+        [CONSOLIDATE, "cutover", "--apply", "--force-order"], env=legacy_db.environment(), capture_output=True,
+        text=True,
         timeout=120,
     )
     assert cut.returncode == 0, cut.stdout + cut.stderr

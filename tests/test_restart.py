@@ -40,7 +40,7 @@ CASES = [
     Case("merge, fast stop", faults.Phase("merge", (*MERGE, "--batch-size", "10"), checks=(("verify",),)),
          before=(BACKUP,), stop="fast"),
     Case("storage apply, immediate stop",
-         faults.Phase("storage", ("storage", "apply"), checks=(("storage", "verify"), ("verify",))),
+         faults.Phase("storage", ("storage", "--apply"), checks=(("storage", "verify"), ("verify",))),
          before=(BACKUP, MERGE), stop="immediate"),
 ]
 
@@ -119,6 +119,9 @@ def test_server_stopped_mid_phase_exits_3_and_a_rerun_completes(
         assert record is not None and record[1] == "running", "the stop landed mid-phase"
         rerun = faults.consolidate(database, case.phase.command)
         assert rerun.returncode == 0, rerun.stderr
+        with psycopg.connect(database.url, autocommit=True) as conn:
+            status = conn.execute("SELECT status FROM consolidation.phase_records WHERE id = %s", [record[0]])
+            assert status.fetchone() == ("interrupted",), "the next run marks the dead one interrupted"
         for check in case.phase.checks:
             assert faults.consolidate(database, check).returncode == 0, check
     finally:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import apply
 from psycopg import sql
 
 from consolidation.core.config import BACKEND_ENV, KEY_ENV, URL_ENV
@@ -33,15 +34,17 @@ NORMAL_PATH = [
     (["merge", "--apply"], ExitCode.OK),
     (["verify"], ExitCode.OK),
     (["storage", "plan"], ExitCode.OK),
-    (["storage", "apply"], ExitCode.OK),
+    (["storage", "--apply"], ExitCode.OK),
     (["storage", "verify"], ExitCode.OK),
     (["policies", "plan"], ExitCode.OK),
-    (["policies", "apply"], ExitCode.OK),
+    (["policies", "--apply"], ExitCode.OK),
     (["probe", "--out", "{out}/probe", "--export-pgtap", "{out}/access.pgtap.sql"], ExitCode.OK),
     # The legacy tables outside the chat keep their permissive policies: lint reports them.
     (["lint", "--out", "{out}/lint"], ExitCode.FINDINGS),
+    (["policies", "rollback"], ExitCode.OK),
+    (["policies", "rollback", "--apply"], ExitCode.OK),
+    (["storage", "rollback", "--apply"], ExitCode.OK),
     (["rollback", "--phase", "merge"], ExitCode.OK),
-    (["policies", "rollback", "--dry-run"], ExitCode.OK),
 ]
 
 
@@ -190,6 +193,8 @@ def test_error_paths_keep_secrets_out(legacy_db: LocalDatabase, tmp_path: Path, 
 def test_a_storage_api_quoting_the_key_back_is_masked(
     legacy_db: LocalDatabase, echoing_storage_api: str
 ) -> None:
+    apply(legacy_db, "backup")
+    apply(legacy_db, "merge")
     env = {BACKEND_ENV: "supabase", URL_ENV: echoing_storage_api}
     done = consolidate(legacy_db, ["storage", "plan"], **env)
     assert done.returncode != ExitCode.OK

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import json
 import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import apply, consolidate
 
-from consolidation.core import journal
 from consolidation.core.checksums import chat_checksums, fix_output_settings
 from consolidation.core.config import Config
-from consolidation.phases import backup, merge
 from consolidation.pytest_plugin import LocalDatabase
 
 CONFIG = Config()
-CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
-
-
-def consolidate(database: LocalDatabase, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CONSOLIDATE, *args], env=database.environment(), capture_output=True, text=True, timeout=120
-    )
 
 
 def test_plan_backup_merge_verify_then_merge_again_inserts_nothing_and_rollback_restores(
@@ -37,9 +28,9 @@ def test_plan_backup_merge_verify_then_merge_again_inserts_nothing_and_rollback_
         merged = chat_checksums(conn, CONFIG)
         assert merged["chat_messages"] != before["chat_messages"]
 
-        again = consolidate(legacy_db, "merge", "--apply")
+        again = consolidate(legacy_db, "merge", "--apply", "--format", "json")
         assert again.returncode == 0, again.stderr
-        assert "new rows" in again.stdout
+        assert json.loads(again.stdout)["counts"]["new rows this run"] == 0
         assert chat_checksums(conn, CONFIG) == merged
 
         undone = consolidate(legacy_db, "rollback", "--phase", "merge", "--apply")
@@ -73,9 +64,8 @@ def seeded_merge(local_cluster, legacy_template: LocalDatabase):
         app_rows = conn.execute(
             "SELECT id, md5(c::text) FROM public.chat_messages c WHERE NOT c.metadata ? 'legacy_message_id'"
         ).fetchall()
-        run = journal.start_run(conn, CONFIG, "test")
-        backup.apply(conn, CONFIG, run)
-        merge.apply(conn, CONFIG, run, batch_size=400)
+        apply(database, "backup")
+        apply(database, "merge", batch_size=400)
         yield conn, anomalies, dict(app_rows)
     local_cluster.drop(database)
 

@@ -765,7 +765,16 @@ class Merge:
             "sequenced_sessions": result.sequenced_sessions,
             "sessions_created": result.sessions_created,
         }
-        return Result(PHASE, "apply", {"run": dict(result.run_counts), "totals": result.totals}, details)
+        fated = sum(count for key, count in result.run_counts.items() if not key.endswith(".forwarded"))
+        counts = {
+            "new rows this run": fated,
+            "batches": result.batches,
+            "workers": workers,
+            "seconds paused between batches": round(shared.paused, 1),
+            "run": dict(result.run_counts),
+            "totals": result.totals,
+        }
+        return Result(PHASE, "apply", counts, details)
 
     def verify(self, ctx: Context) -> Report:
         checked = verify.run(ctx.conn, ctx.config)
