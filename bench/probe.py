@@ -16,9 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from consolidation.core import journal
 from consolidation.core.config import Config
-from consolidation.phases import policies as install
+from consolidation.phases import driver
 from consolidation.pytest_plugin import LocalCluster, apply_legacy_schema
 from consolidation.stack import Stack
 from policies.probes import probe
@@ -40,7 +39,8 @@ def bench(stack: Stack, runs: int) -> None:
         with database.connect() as conn:
             apply_legacy_schema(conn)
             conn.execute(WORLD.read_text())
-            install.apply(conn, config, journal.start_run(conn, config, "bench probe"), include_legacy=True)
+            ctx = driver.context(conn, config, database.url, force_order=True, include_legacy=True)
+            driver.apply_phase("policies", ctx)
         times, cells = [], 0
         for _ in range(runs):
             started = time.perf_counter()

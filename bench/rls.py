@@ -20,9 +20,8 @@ from pathlib import Path
 
 import psycopg
 
-from consolidation.core import journal
 from consolidation.core.config import Config
-from consolidation.phases import policies as install
+from consolidation.phases import driver
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from consolidation.stack import Stack
 
@@ -86,9 +85,10 @@ def bench(stack: Stack, messages: int, queries: int) -> None:
             conn.execute("VACUUM ANALYZE public.chat_sessions")
             print(f"generated {messages:,} messages in {time.perf_counter() - started:.1f} s")
             results = {}
-            install.apply(conn, config, journal.start_run(conn, config, "bench rls"))
+            ctx = driver.context(conn, config, database.url, force_order=True, command="bench rls")
+            driver.apply_phase("policies", ctx)
             results["ours"] = _time_reads(database, queries)
-            install.rollback(conn, config, journal.start_run(conn, config, "bench rls"))
+            driver.rollback_phase("policies", ctx)
             conn.execute((FIXTURES / "handwritten_select_only" / "policies.sql").read_text())
             results["naive per-row"] = _time_reads(database, queries)
             conn.execute("ALTER TABLE public.chat_messages DISABLE ROW LEVEL SECURITY")

@@ -232,7 +232,7 @@ def _preview_or_apply(phase: Any, kwargs: dict[str, Any]) -> None:
     with opened(
         kwargs["config_path"], kwargs["database_url"], options=options, force_order=kwargs["force_order"]
     ) as ctx:
-        plan = driver.preview(phase, ctx)
+        plan = driver.preview(phase, ctx, counts=not kwargs["apply"])
         if kwargs["output_format"] == "json" and not kwargs["apply"]:
             _json(plan.as_json())
             return

@@ -243,8 +243,9 @@ class Phase(Protocol):
     options: ClassVar[tuple[Option, ...]]
 
     def plan(self, ctx: Context, *, counts: bool = True) -> Plan:
-        """Read-only: the steps apply would run from here (COUNTS False skips costly counting
-        that does not change the steps: the driver's re-plan under the lock)."""
+        """Read-only: the steps apply would run from here. COUNTS False skips costly counting
+        that changes neither the steps nor what apply checks itself before it writes (an apply
+        the operator previewed already; the driver's re-plan under the lock)."""
         ...
 
     def apply(self, ctx: Context, plan: Plan) -> Result: ...

@@ -161,9 +161,8 @@ class Cutover:
             "changes logged": state.logged,
         }
         if counts and journal_ready:
-            # Checked before anything closes: a cut-over never starts on a failed verification.
-            checked = merge.Merge().verify(ctx)
-            result.blockers = checked.findings
+            # What apply checks again itself before anything closes.
+            result.blockers = merge.Merge().verify(ctx).findings
         return result
 
     def apply(self, ctx: Context, plan: Plan) -> Result:
@@ -172,6 +171,15 @@ class Cutover:
         conn, config, record = ctx.conn, ctx.config, ctx.record
         assert record is not None
         fix_output_settings(conn)
+        # A cut-over never starts on a failed verification: checked before anything closes.
+        before = merge.Merge().verify(ctx)
+        if not before.clean:
+            shown = "; ".join(f"{f.where}: {f.detail}" for f in before.findings[:3])
+            raise FindingsError(
+                f"cut-over refused before closing anything: merge's verification found {before.total} "
+                f"discrepancies ({shown})",
+                hint="run `consolidate merge verify` for the list; fix them, then cut over",
+            )
         by_name = {step.name: step.sql for step in plan.steps}
         # What rollback puts back: the legacy tables as they are now, unless an interrupted
         # cut-over already closed them; then the snapshot that one took.

@@ -55,10 +55,11 @@ class PlanChanged(ConsolidationError):
     """The database moved since the plan in a way that changes its steps."""
 
 
-def preview(phase: Phase, ctx: Context) -> Plan:
-    """What `phase --apply` would run here, read-only."""
+def preview(phase: Phase, ctx: Context, *, counts: bool = True) -> Plan:
+    """What `phase --apply` would run here, read-only (COUNTS False: the steps without the costly
+    counting, for an apply the operator previewed already)."""
     check_mapping(ctx.conn, ctx.config, phase.tables)
-    return phase.plan(ctx)
+    return phase.plan(ctx, counts=counts)
 
 
 def rollback_preview(phase: Phase, ctx: Context) -> Plan:

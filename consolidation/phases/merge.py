@@ -42,25 +42,15 @@ SELECT_FILES = {
     "messages": "merge/010_select_messages.sql",
     "voice_notes": "merge/011_select_voice_notes.sql",
 }
-# Which rows a batch reads: the next keyset range, the rows a part's sweep finds without a fate,
-# or the rows whose changes were captured.
-KEYSET_FILES = {
-    "messages": "merge/015_keyset_messages.sql",
-    "voice_notes": "merge/017_keyset_voice_notes.sql",
-}
-SWEEP_FILES = {
-    "messages": "merge/015_sweep_messages.sql",
-    "voice_notes": "merge/017_sweep_voice_notes.sql",
-}
-# The rows the link plan decides (019), classified in one statement over both sources.
-LINK_SCOPE_FILES = {
-    "messages": "merge/012_link_scope_messages.sql",
-    "voice_notes": "merge/013_link_scope_voice_notes.sql",
-}
-CAPTURED_FILES = {
-    "messages": "merge/016_captured_messages.sql",
-    "voice_notes": "merge/018_captured_voice_notes.sql",
-}
+# The alias each source's SELECT_FILES give its table: the WHERE clauses below follow them.
+ALIASES = {"messages": "m", "voice_notes": "v"}
+# Which rows a batch reads, one file for either source: the next keyset range, the rows a part's
+# sweep finds without a fate, the rows whose changes were captured; and the rows the link plan
+# decides (019), classified in one statement over both sources.
+KEYSET_FILE = "merge/015_keyset.sql"
+SWEEP_FILE = "merge/016_sweep.sql"
+CAPTURED_FILE = "merge/017_captured.sql"
+LINK_SCOPE_FILE = "merge/012_link_scope.sql"
 BATCH_FILES = (
     "merge/030_create_sessions.sql",
     "merge/060_insert_messages.sql",
@@ -141,9 +131,20 @@ def classify_statement(config: Config, source_select: str, twins: str) -> str:
 
 
 def _source_names(config: Config, source: str) -> dict[str, sql.Identifier]:
-    """The identifiers, plus :"source" and :"source.id" naming SOURCE (for per-source files)."""
+    """The identifiers, plus SOURCE's table, alias, key, sender and time columns and its logical
+    name as :"source", :"alias", :"source.id", :"source.sender", :"source.created_at" and
+    :'source_table' (for the files either source runs)."""
     names = identifiers(config)
-    return {**names, "source": names[source], "source.id": names[f"{source}.id"]}
+    sender = "sender_id" if source == "messages" else "user_id"
+    return {
+        **names,
+        "source": names[source],
+        "alias": sql.Identifier(ALIASES[source]),
+        "source.id": names[f"{source}.id"],
+        "source.sender": names[f"{source}.{sender}"],
+        "source.created_at": names[f"{source}.created_at"],
+        "source_table": sql.Identifier(source),
+    }
 
 
 def statements(config: Config) -> list[Step]:
@@ -152,6 +153,9 @@ def statements(config: Config) -> list[Step]:
 
     def render(relative: str) -> str:
         return sqlfiles.render(relative, names)
+
+    def per_source(relative: str, source: str) -> str:
+        return sqlfiles.render(relative, _source_names(config, source))
 
     # Once per run, before the batches: cut each source into parts, then decide which rows link
     # to a chat message the app already wrote (over both sources at once, so the plan is global).
@@ -166,7 +170,7 @@ def statements(config: Config) -> list[Step]:
     steps.append(Step(PHASE, "005_link_candidates", candidates(config)))
     steps.append(Step(PHASE, "007_unplanned_candidates", render("merge/007_unplanned_candidates.sql")))
     scope = "\nUNION ALL\n".join(
-        f"({render(SELECT_FILES[source]).rstrip()}\n{render(LINK_SCOPE_FILES[source]).rstrip()})"
+        f"({render(SELECT_FILES[source]).rstrip()}\n{per_source(LINK_SCOPE_FILE, source).rstrip()})"
         for source in SOURCES
     )
     steps.append(Step(PHASE, "018_link_scope", classify_statement(config, scope, TWINS_BY_CANDIDATES)))
@@ -177,9 +181,9 @@ def statements(config: Config) -> list[Step]:
         Step(
             PHASE,
             f"020_{kind}_{source}",
-            classify_statement(config, render(path) + render(files[source]), TWINS_BY_PLAN),
+            classify_statement(config, render(path) + per_source(where, source), TWINS_BY_PLAN),
         )
-        for kind, files in (("classify", KEYSET_FILES), ("sweep", SWEEP_FILES))
+        for kind, where in (("classify", KEYSET_FILE), ("sweep", SWEEP_FILE))
         for source, path in SELECT_FILES.items()
     ]
     steps += [
@@ -198,7 +202,7 @@ def statements(config: Config) -> list[Step]:
         Step(
             PHASE,
             f"021_forward_{source}",
-            classify_statement(config, render(path) + render(CAPTURED_FILES[source]), TWINS_BY_CANDIDATES),
+            classify_statement(config, render(path) + per_source(CAPTURED_FILE, source), TWINS_BY_CANDIDATES),
         )
         for source, path in SELECT_FILES.items()
     ]

@@ -18,6 +18,8 @@ from consolidation.core.names import policy_identifiers as identifiers
 from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step
 
 PHASE = "policies"
+# Where is_chat_admin() reads the admin role from: the profiles table, or the JWT's app_metadata.
+ADMIN_FILES = {"function": "policies/020_admin_function.sql", "claim": "policies/021_admin_claim.sql"}
 API_ROLES = ("anon", "authenticated", "service_role")
 PRIVILEGES = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"}
@@ -139,7 +141,7 @@ def _invalid_index_drops(conn: psycopg.Connection, config: Config) -> list[Step]
 def plan(conn: psycopg.Connection, config: Config, *, include_legacy: bool = False) -> PolicyPlan:
     """Read the live policies and return what apply would drop and run. Writes nothing."""
     drops = [p for p in _policies(conn, _tables(config, include_legacy)) if _replaced(p, config)]
-    admin_file = f"policies/020_admin_{config.policies.admin_source}.sql"
+    admin_file = ADMIN_FILES[config.policies.admin_source]
     files = [
         admin_file,
         "policies/030_chat_sessions.sql",

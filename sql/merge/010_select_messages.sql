@@ -1,5 +1,5 @@
 -- The columns merge reads from `messages`, shaped for the classification (020); which rows is
--- decided by the WHERE clause that follows: 015 (keyset batches) or 016 (captured changes).
+-- decided by the WHERE clause that follows: 015 (keyset batches), 016 (sweeps) or 017 (captures).
 SELECT 'messages'::text AS source_table,
        m.:"messages.id" AS source_id,
        m.:"messages.sender_id" AS sender_id,

@@ -1,5 +1,5 @@
 -- The columns merge reads from `voice_notes` (a voice note has no text and no metadata of its
--- own); which rows is decided by the WHERE clause that follows: 015 or 016.
+-- own); which rows is decided by the WHERE clause that follows: 015, 016 or 017.
 SELECT 'voice_notes'::text AS source_table,
        v.:"voice_notes.id" AS source_id,
        v.:"voice_notes.user_id" AS sender_id,
