@@ -192,7 +192,7 @@ class PhaseReport:
 def consolidate(
     database: Database, command: Sequence[str], timeout: float = 600
 ) -> subprocess.CompletedProcess:
-    """Run `consolidate COMMAND` against DATABASE, as an operator would."""
+    """Run the consolidate command COMMAND against DATABASE, as an operator would."""
     return subprocess.run(
         [CONSOLIDATE, *command], env=database.environment(), capture_output=True, text=True, timeout=timeout
     )

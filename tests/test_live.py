@@ -53,8 +53,11 @@ def test_merge_returns_while_the_app_keeps_writing(legacy_db: LocalDatabase) -> 
     try:
         time.sleep(0.5)
         merged = subprocess.run(
-            [CONSOLIDATE, "merge", "--apply", "--force-order"], env=legacy_db.environment(),
-            capture_output=True, text=True, timeout=120,
+            [CONSOLIDATE, "merge", "--apply", "--force-order"],
+            env=legacy_db.environment(),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert merged.returncode == 0, merged.stdout + merged.stderr
         assert writer.is_alive(), "merge only returned once the writer had stopped"
@@ -62,7 +65,9 @@ def test_merge_returns_while_the_app_keeps_writing(legacy_db: LocalDatabase) -> 
         writer.stop_event.set()
         writer.join(timeout=60)
     cut = subprocess.run(
-        [CONSOLIDATE, "cutover", "--apply", "--force-order"], env=legacy_db.environment(), capture_output=True,
+        [CONSOLIDATE, "cutover", "--apply", "--force-order"],
+        env=legacy_db.environment(),
+        capture_output=True,
         text=True,
         timeout=120,
     )

@@ -260,4 +260,11 @@ def load_config(path: str | Path | None = None) -> Config:
     file = Path(chosen)
     if not file.is_file():
         raise ConfigError(f"configuration file {file} does not exist")
-    return parse_config(file.read_text(encoding="utf-8"), str(file))
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{file} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+            hint="save the configuration as UTF-8 TOML",
+        ) from None
+    return parse_config(text, str(file))

@@ -84,10 +84,21 @@ def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Conn
             "special characters in the password (%40 for @, %25 for %)",
         ) from None
     except psycopg.OperationalError as exc:
+        said = str(exc).strip()
+        if exc.sqlstate in _REFUSED_LOGIN or "password authentication failed" in said:
+            # The server answered: it runs, and refused the login.
+            raise DatabaseUnreachable(
+                f"the database at {redact(target)} refused the login: {said}",
+                hint="check the user and password in the URL (percent-encode special characters)",
+            ) from exc
         raise DatabaseUnreachable(
-            f"cannot reach the database at {redact(target)}: {str(exc).strip()}",
+            f"cannot reach the database at {redact(target)}: {said}",
             hint="check that the server is running (consolidate stack status) and the URL is right",
         ) from exc
+
+
+# invalid_password, invalid_authorization_specification.
+_REFUSED_LOGIN = ("28P01", "28000")
 
 
 def sibling(conn: psycopg.Connection) -> psycopg.Connection:

@@ -267,12 +267,12 @@ def context(
 
 
 def apply_phase(name: str, ctx: Context) -> Outcome:
-    """Preview phase NAME and apply what the preview shows: `consolidate NAME --apply`."""
+    """Preview phase NAME and apply what the preview shows, as `consolidate <name> --apply` does."""
     phase = by_name(name)
     return apply(phase, ctx, preview(phase, ctx))
 
 
 def rollback_phase(name: str, ctx: Context) -> Outcome:
-    """`consolidate NAME rollback --apply`."""
+    """Roll back phase NAME, as `consolidate <name> rollback --apply` does."""
     phase = by_name(name)
     return rollback(phase, ctx, rollback_preview(phase, ctx))

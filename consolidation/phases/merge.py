@@ -622,6 +622,7 @@ def totals(conn: psycopg.Connection, config: Config) -> dict[str, int]:
 
 ROLLBACK_FILES = (
     "capture/030_drop_triggers.sql",
+    "capture/035_drop_function.sql",
     "merge/200_rollback_messages.sql",
     "merge/210_rollback_restore_sessions.sql",
     "merge/220_rollback_delete_sessions.sql",
@@ -820,6 +821,7 @@ class Merge:
                 return conn.execute(by_name[f"rollback_{name}"])
 
             run("030_drop_triggers")
+            run("035_drop_function")
             counts["messages_deleted"] = run("200_rollback_messages").rowcount
             counts["sessions_restored"] = run("210_rollback_restore_sessions").rowcount
             counts["sessions_deleted"] = run("220_rollback_delete_sessions").rowcount

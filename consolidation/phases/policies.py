@@ -468,7 +468,7 @@ class Policies:
         if now != _as_rows([ExistingPolicy(**p) for p in snapshot["policies"]]):
             raise FindingsError(
                 "policies rolled back, but the policies on the chat tables differ from the snapshot",
-                hint="something else changed them meanwhile; compare with `consolidate drift` or pg_policies",
+                hint="something else changed them meanwhile: compare pg_policies with the journal's snapshot",
             )
         journal.clear_baseline(conn, config, PHASE)
         return Result(PHASE, "rollback", {"policies removed": len(now), "statements": len(plan.steps)})

@@ -410,6 +410,8 @@ def _swap_references(
     rendered: dict[tuple[str, str, bool], str] = {}
     for batch in _batches(rows, REWRITE_BATCH):
         with conn.transaction():
+            # The tool's own rewrite of a legacy row is not an app write: capture leaves it alone.
+            conn.execute("SELECT set_config('consolidation.writer', 'storage', true)")
             for table_name, row_id, column_name, json_path, old_value, new_value in batch:
                 location = (table_name, column_name, bool(json_path))
                 if location not in rendered:

@@ -9,6 +9,12 @@ DECLARE
   old_key uuid;
   new_key uuid;
 BEGIN
+  -- The tool's own writes to the legacy rows (the storage phase rewriting a reference, sync
+  -- writing back the new app's messages) are not the legacy app's: they are never forwarded.
+  IF current_setting('consolidation.writer', true) IS NOT NULL
+     AND current_setting('consolidation.writer', true) <> '' THEN
+    RETURN NULL;
+  END IF;
   IF TG_ARGV[0] = 'messages' THEN
     IF TG_OP <> 'INSERT' THEN old_key := OLD.:"messages.id"; END IF;
     IF TG_OP <> 'DELETE' THEN new_key := NEW.:"messages.id"; END IF;

@@ -1,6 +1,4 @@
--- What `policies rollback` would restore: the details (snapshot) of the newest completed apply.
-SELECT md5(details::text)
-FROM :"tool.phase_records"
-WHERE phase = 'policies' AND action = 'apply' AND status = 'completed'
-ORDER BY id DESC
-LIMIT 1;
+-- What `policies rollback` would restore: the phase's baseline (the state before its first apply).
+SELECT md5(checksums::text)
+FROM :"tool.baselines"
+WHERE phase = 'policies';
