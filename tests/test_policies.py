@@ -106,7 +106,7 @@ def test_every_policy_is_written_as_the_issue_demands(empty_db: LocalDatabase) -
             " FROM pg_policies WHERE schemaname IN ('public', 'storage')"
             " AND (tablename IN ('chat_sessions', 'chat_messages') OR policyname LIKE 'chat files:%')"
         ).fetchall()
-        assert len(rows) == 7
+        assert len(rows) == 8
         for name, cmd, expressions, with_check in rows:
             assert "auth.uid()" not in expressions.replace("SELECT auth.uid()", ""), name
             if cmd in ("INSERT", "UPDATE"):

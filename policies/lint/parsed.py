@@ -156,37 +156,69 @@ def _pseudo_constant(node: exp.Expression) -> bool:
     return not row_columns(node)
 
 
-def _indexable_comparison(node: exp.Expression, columns: set[str]) -> bool:
-    def bare_column(side: exp.Expression) -> bool:
-        side = _bare(side)
-        return isinstance(side, exp.Column) and side.name.lower() in columns
+def _bare_column(side: exp.Expression, columns: set[str]) -> bool:
+    side = _bare(side)
+    return isinstance(side, exp.Column) and side.name.lower() in columns and not _in_subquery(side)
 
+
+def _indexable_comparison(node: exp.Expression, columns: set[str]) -> bool:
     if isinstance(node, COMPARISONS):
-        return (bare_column(node.this) and _pseudo_constant(node.expression)) or (
-            bare_column(node.expression) and _pseudo_constant(node.this)
+        return (_bare_column(node.this, columns) and _pseudo_constant(node.expression)) or (
+            _bare_column(node.expression, columns) and _pseudo_constant(node.this)
         )
     if isinstance(node, exp.Between):
         return (
-            bare_column(node.this)
+            _bare_column(node.this, columns)
             and _pseudo_constant(node.args["low"])
             and _pseudo_constant(node.args["high"])
         )
     if isinstance(node, exp.In):
-        return bare_column(node.this) and all(
-            _pseudo_constant(e) for e in [*node.expressions, *filter(None, [node.args.get("query")])]
-        )
+        values = [*node.expressions, *filter(None, [node.args.get("query")])]
+        return _bare_column(node.this, columns) and all(_pseudo_constant(v) for v in values)
     return False
 
 
-def narrowed_by_index(tree: exp.Expression, columns: Iterable[str]) -> bool:
+_HOLDS = {
+    exp.EQ: lambda a, b: a == b,
+    exp.NEQ: lambda a, b: a != b,
+    exp.LT: lambda a, b: a < b,
+    exp.LTE: lambda a, b: a <= b,
+    exp.GT: lambda a, b: a > b,
+    exp.GTE: lambda a, b: a >= b,
+}
+
+
+def _excludes(node: exp.Expression, column: str, value: str) -> bool:
+    """Whether NODE is false for every row whose COLUMN is VALUE (`bucket_id < 'x'` for 'x')."""
+    node = _bare(node)
+    if isinstance(node, exp.And):
+        return _excludes(node.left, column, value) or _excludes(node.right, column, value)
+    holds = _HOLDS.get(type(node))
+    if holds is None:
+        return False
+    literal = _bare(node.expression)
+    while isinstance(literal, exp.Cast):
+        literal = literal.this
+    if not (_bare_column(node.this, {column}) and isinstance(literal, exp.Literal) and literal.is_string):
+        return False
+    # Text compared byte-wise, as the "C" collation the Storage API indexes with.
+    return not holds(value.encode(), literal.this.encode())
+
+
+def narrowed_by_index(
+    tree: exp.Expression, columns: Iterable[str], unless: tuple[str, str] | None = None
+) -> bool:
     """Whether every row TREE admits must match a comparison of one of COLUMNS, bare, with a
-    per-statement value: a condition an index on the column can serve (each OR branch needs one)."""
+    per-statement value: a condition an index on the column can serve (each OR branch needs one).
+    With UNLESS = (column, value), a branch that admits no row with that value needs none."""
     wanted = set(columns)
     node = _bare(tree)
+    if unless and _excludes(node, *unless):
+        return True
     if isinstance(node, exp.Or):
-        return narrowed_by_index(node.left, wanted) and narrowed_by_index(node.right, wanted)
+        return narrowed_by_index(node.left, wanted, unless) and narrowed_by_index(node.right, wanted, unless)
     if isinstance(node, exp.And):
-        return narrowed_by_index(node.left, wanted) or narrowed_by_index(node.right, wanted)
+        return narrowed_by_index(node.left, wanted, unless) or narrowed_by_index(node.right, wanted, unless)
     return _indexable_comparison(node, wanted)
 
 

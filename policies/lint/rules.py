@@ -247,14 +247,32 @@ def any_array_column(catalog: Catalog) -> Result:
 
 
 def storage_function_on_name(catalog: Catalog) -> Result:
-    for policy in catalog.policies:
-        if policy.table_display != STORAGE_OBJECTS or policy.command not in ("SELECT", "ALL"):
-            continue
+    reads = [
+        p
+        for p in catalog.policies
+        if p.table_display == STORAGE_OBJECTS and p.command in ("SELECT", "ALL") and p.using_tree is not None
+    ]
+    for policy in reads:
         tree = policy.using_tree
-        if tree is None:
+        if not policy.permissive or tree is None:
             continue
         calls = parsed.wrapping_calls(tree, ("name", "path_tokens"))
-        if calls and not parsed.narrowed_by_index(tree, STORAGE_INDEXED):
+        if not calls:
+            continue
+        # A restrictive policy over the same roles is ANDed with this one: it may narrow instead.
+        narrowing = [tree] + [
+            p.using_tree
+            for p in reads
+            if not p.permissive and p.using_tree is not None and set(policy.api_roles) <= set(p.api_roles)
+        ]
+        buckets = parsed.equalities(tree, "bucket_id") or [None]
+        if not all(
+            any(
+                parsed.narrowed_by_index(t, STORAGE_INDEXED, ("bucket_id", b) if b else None)
+                for t in narrowing
+            )
+            for b in buckets
+        ):
             yield (
                 WARNING,
                 policy.display,
