@@ -121,6 +121,43 @@ def always_true(tree: exp.Expression) -> bool:
     return False
 
 
+def _called(node: exp.Expression) -> str | None:
+    """The function NODE evaluates to: a call, maybe schema-qualified, maybe in a sub-select."""
+    node = _bare(node)
+    if (
+        isinstance(node, exp.Subquery)
+        and isinstance(node.this, exp.Select)
+        and len(node.this.expressions) == 1
+    ):
+        node = _bare(node.this.expressions[0].unalias())
+    if isinstance(node, exp.Dot):
+        node = node.expression
+    return call_name(node)
+
+
+def null_checks_in_or(tree: exp.Expression, names: Iterable[str]) -> list[str]:
+    """The calls to NAMES that a top-level OR branch of TREE tests with `IS NULL`: true for an
+    anonymous caller, so that branch admits every row to them."""
+    wanted = set(names)
+    found = []
+    branches = [_bare(tree)]
+    while any(isinstance(b, exp.Or) for b in branches):
+        branches = [part for b in branches for part in ((b.left, b.right) if isinstance(b, exp.Or) else (b,))]
+        branches = [_bare(b) for b in branches]
+    if len(branches) < 2:
+        return []
+    for branch in branches:
+        if (
+            isinstance(branch, exp.Is)
+            and isinstance(branch.expression, exp.Null)
+            and not branch.args.get("negate")
+        ):
+            name = _called(branch.this)
+            if name in wanted:
+                found.append(name)
+    return sorted(set(found))
+
+
 def array_column_memberships(tree: exp.Expression) -> list[str]:
     """The array columns TREE tests membership of as `value = ANY (column)`."""
     found = []

@@ -118,6 +118,22 @@ def missing_with_check(catalog: Catalog) -> Result:
             )
 
 
+def auth_null_bypass(catalog: Catalog) -> Result:
+    for policy in catalog.policies:
+        if not policy.permissive:
+            continue
+        calls = sorted({c for tree in policy.trees for c in parsed.null_checks_in_or(tree, AUTH_CALLS)})
+        if calls:
+            anonymous = "anon" in _reach(policy, catalog, COMMAND_PRIVILEGES[policy.command])
+            yield (
+                ERROR if anonymous else WARNING,
+                policy.display,
+                f"{' / '.join(f'{c}() IS NULL' for c in calls)} is one branch of an OR: it is true without a "
+                "signed-in user, so that branch admits every row" + (" to anon" if anonymous else ""),
+                policy.text,
+            )
+
+
 def auth_per_row(catalog: Catalog) -> Result:
     for policy in catalog.policies:
         calls = sorted({call for tree in policy.trees for call in parsed.per_row_calls(tree, AUTH_CALLS)})
@@ -152,13 +168,15 @@ def multiple_permissive(catalog: Catalog) -> Result:
 
 def security_definer(catalog: Catalog) -> Result:
     for function in catalog.functions:
-        if function.security_definer and not function.trigger_function and "anon" in function.executable_by:
+        if not function.security_definer or function.trigger_function:
+            continue
+        if "anon" in function.executable_by or (function.exposed and function.executable_by):
             yield (
-                ERROR if function.exposed else WARNING,
+                ERROR if function.exposed and "anon" in function.executable_by else WARNING,
                 function.display,
-                "SECURITY DEFINER function executable by anon"
+                f"SECURITY DEFINER function executable by {_roles(function.executable_by)}"
                 + (" through the Data API" if function.exposed else ""),
-                f"executable by {_roles(function.executable_by)}",
+                "runs with its owner's rights, whatever the caller's policies",
             )
 
 
@@ -422,6 +440,13 @@ RULES = (
         missing_with_check,
     ),
     Rule(
+        "auth-null-bypass",
+        ERROR,
+        "A policy's OR branch tests auth.uid() IS NULL: anonymous callers pass it",
+        "Drop the IS NULL branch; give anonymous access its own policy TO anon if it is intended.",
+        auth_null_bypass,
+    ),
+    Rule(
         "auth-per-row",
         WARNING,
         "auth.*() or current_setting() is called per row",
@@ -438,8 +463,8 @@ RULES = (
     Rule(
         "security-definer",
         ERROR,
-        "A SECURITY DEFINER function is executable by anon",
-        "REVOKE EXECUTE ON FUNCTION ... FROM PUBLIC, anon (or make it SECURITY INVOKER).",
+        "A SECURITY DEFINER function is executable by anon, or by signed-in users in an exposed schema",
+        "REVOKE EXECUTE ON FUNCTION ... FROM PUBLIC, anon (or make it SECURITY INVOKER, or move it out).",
         security_definer,
     ),
     Rule(
