@@ -31,7 +31,6 @@ import os
 import shutil
 import socket
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -69,6 +68,7 @@ PARTICIPANT = "00000000-0000-4000-b000-000000000002"
 # participants, users u = s % U and (s + U / 2) % U of U = 2S / k, so that each user is in k
 # sessions; object n lies in session n % S, under its first participant when n / S is even.
 FILES_PER_SESSION = 200
+SECRET_ENV, SERVICE_KEY_ENV = "STORAGE_JWT_SECRET", "CONSOLIDATION_SERVICE_KEY"
 STORAGE_SESSIONS = """
 CREATE TEMP TABLE bench_sessions ON COMMIT DROP AS
 SELECT s, md5('bench-rls-session-' || s)::uuid AS id,
@@ -399,10 +399,7 @@ def bench_storage(url: str, args: argparse.Namespace, storage_url: str | None) -
 def _bench_http(
     conn: psycopg.Connection, storage_url: str, world: StorageWorld, queries: int, targets: dict[str, float]
 ) -> None:
-    secret = os.environ.get("STORAGE_JWT_SECRET")
-    service_key = os.environ.get("CONSOLIDATION_SERVICE_KEY")
-    if not secret or not service_key:
-        sys.exit("--storage-url needs STORAGE_JWT_SECRET and CONSOLIDATION_SERVICE_KEY (run.sh exports them)")
+    secret, service_key = os.environ[SECRET_ENV], os.environ[SERVICE_KEY_ENV]
     participant = _jwt(secret, {"sub": world.participant, "role": "authenticated", "aud": "authenticated"})
     with httpx.Client(base_url=storage_url, timeout=60) as client:
         # The object to read needs its bytes in the server's file store: upload them through it.
@@ -452,6 +449,8 @@ def main() -> None:
     cases = {c.strip() for c in args.cases.split(",") if c.strip()}
     if args.storage_url and not args.dir:
         parser.error("--storage-url needs --dir: the stack whose database the server uses")
+    if args.storage_url and not (os.environ.get(SECRET_ENV) and os.environ.get(SERVICE_KEY_ENV)):
+        parser.error(f"--storage-url needs {SECRET_ENV} and {SERVICE_KEY_ENV} (run.sh exports them)")
 
     def run(stack: Stack) -> None:
         if "messages" in cases:
