@@ -1,91 +1,63 @@
-"""RLS lint: each rule fires on the mistake it names and stays quiet on SPEC's installed policy."""
+"""RLS lint: every rule fires on its fixture's mistake at the fixture's severity, stays quiet on
+its near miss, and the installed access policy lints clean."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from conftest import apply
 
 from consolidation.core.config import Config
-from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
+from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from policies.lint import RULES, lint
 
-# (case, SQL applied on the legacy schema, rule, object the finding names)
-CASES = [
-    (
-        "policies but RLS off",
-        "ALTER TABLE public.chat_messages DISABLE ROW LEVEL SECURITY",
-        "rls-disabled",
-        "public.chat_messages",
-    ),
-    ("public table without RLS", "CREATE TABLE public.notes (id int)", "rls-disabled", "public.notes"),
-    ("USING (true) on writes", None, "true-on-writes", "public.chat_messages: chat_messages_access"),
-    (
-        "WITH CHECK (true)",
-        "CREATE POLICY ins ON public.bookings FOR INSERT TO authenticated WITH CHECK (true)",
-        "true-on-writes",
-        "public.bookings: ins",
-    ),
-    (
-        "SELECT-only",
-        "DROP POLICY chat_sessions_access ON public.chat_sessions;"
-        " CREATE POLICY mine ON public.chat_sessions FOR SELECT"
-        " USING ((select auth.uid()) = ANY (participants))",
-        "select-only",
-        "public.chat_sessions",
-    ),
-    (
-        "UPDATE without WITH CHECK",
-        "CREATE POLICY upd ON public.chat_messages FOR UPDATE TO authenticated"
-        " USING (sender_id = (select auth.uid()))",
-        "missing-with-check",
-        "public.chat_messages: upd",
-    ),
-    (
-        "auth.uid() per row",
-        "CREATE POLICY rd ON public.chat_sessions FOR SELECT TO authenticated"
-        " USING (auth.uid() = ANY (participants))",
-        "auth-per-row",
-        "public.chat_sessions: rd",
-    ),
-    (
-        "two permissive SELECT policies",
-        "CREATE POLICY rd ON public.chat_sessions FOR SELECT TO authenticated"
-        " USING ((select auth.uid()) = ANY (participants))",
-        "multiple-permissive",
-        "public.chat_sessions: SELECT for authenticated",
-    ),
-    (
-        "SECURITY DEFINER without search_path",
-        "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'",
-        "security-definer",
-        "public.f()",
-    ),
-    (
-        "view without security_invoker",
-        "CREATE VIEW public.recent AS SELECT * FROM public.chat_messages",
-        "view-not-security-invoker",
-        "public.recent",
-    ),
-]
+# tests/fixtures/lint/<rule id>/fires.sql (headed by `-- fires on: <object>` and
+# `-- severity: <level>`) and quiet.sql, each run on Supabase's bare contract.
+FIXTURES = Path(__file__).parent / "fixtures" / "lint"
+FOLDERS = sorted(path for path in FIXTURES.iterdir() if path.is_dir())
 
 
-@pytest.mark.parametrize(("case", "statement", "rule", "obj"), CASES, ids=[c[0] for c in CASES])
-def test_rule_fires(case: str, statement: str | None, rule: str, obj: str, empty_db: LocalDatabase) -> None:
-    with empty_db.connect() as conn:
-        apply_legacy_schema(conn)
-        if statement:
-            conn.execute(statement)
-        findings = lint(conn, Config()).findings
-    assert (rule, obj) in {(f.rule, f.object) for f in findings}, findings
+def header(text: str, key: str) -> str:
+    prefix = f"-- {key}: "
+    return next(line.removeprefix(prefix).strip() for line in text.splitlines() if line.startswith(prefix))
 
 
-def test_every_rule_has_a_case() -> None:
-    assert {r.id for r in RULES} == {c[2] for c in CASES}
+@pytest.fixture(scope="module")
+def contract_db(local_cluster: LocalCluster) -> Iterator[psycopg.Connection]:
+    """One bare database for every fixture: each case runs in a transaction that is rolled back."""
+    database = local_cluster.create("test_lint_fixtures")
+    try:
+        with database.connect() as conn:
+            yield conn
+    finally:
+        local_cluster.drop(database)
+
+
+def findings_after(conn: psycopg.Connection, script: str, rule: str) -> list[tuple[str, str]]:
+    with conn.transaction(force_rollback=True):
+        conn.execute(script)
+        return [(f.object, f.severity) for f in lint(conn, Config()).findings if f.rule == rule]
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[folder.name for folder in FOLDERS])
+def test_rule_fires_on_its_case_and_not_on_the_near_miss(
+    folder: Path, contract_db: psycopg.Connection
+) -> None:
+    fires = (folder / "fires.sql").read_text()
+    expected = (header(fires, "fires on"), header(fires, "severity"))
+    assert expected in findings_after(contract_db, fires, folder.name)
+    assert findings_after(contract_db, (folder / "quiet.sql").read_text(), folder.name) == []
+
+
+def test_every_rule_has_its_two_cases() -> None:
+    assert [folder.name for folder in FOLDERS] == sorted(r.id for r in RULES)
+    assert all((folder / "fires.sql").is_file() and (folder / "quiet.sql").is_file() for folder in FOLDERS)
 
 
 def test_installed_policy_is_clean_on_the_chat_tables(empty_db: LocalDatabase) -> None:
@@ -110,13 +82,15 @@ def test_installed_policy_is_clean_on_the_chat_tables(empty_db: LocalDatabase) -
 def test_cli_exit_code_follows_the_chosen_level(empty_db: LocalDatabase, tmp_path: Path) -> None:
     with empty_db.connect() as conn:
         apply_legacy_schema(conn)
-        conn.execute("DROP POLICY bookings_access ON public.bookings")
-        conn.execute("DROP POLICY messages_access ON public.messages")
-        conn.execute("DROP POLICY voice_notes_access ON public.voice_notes")
-        conn.execute("DROP POLICY chat_sessions_access ON public.chat_sessions")
-        conn.execute("DROP POLICY chat_messages_access ON public.chat_messages")
-        conn.execute('DROP POLICY "profiles are public" ON public.profiles')
-        # Only a warning is left: two permissive policies on storage.objects' SELECT.
+        for table, policy in [
+            ("bookings", "bookings_access"),
+            ("messages", "messages_access"),
+            ("voice_notes", "voice_notes_access"),
+            ("chat_sessions", "chat_sessions_access"),
+            ("chat_messages", "chat_messages_access"),
+            ("profiles", "profiles are public"),
+        ]:
+            conn.execute(f'DROP POLICY "{policy}" ON public.{table}')
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -127,6 +101,12 @@ def test_cli_exit_code_follows_the_chosen_level(empty_db: LocalDatabase, tmp_pat
             timeout=60,
         )
 
+    # Left: the legacy voice-notes policy (bucket-wide, an error) and warnings on storage.objects.
+    assert run("--fail-on", "error", "--out", str(tmp_path), "--format", "json").returncode == 1
+    report = json.loads((tmp_path / "lint.json").read_text())
+    assert [f["rule"] for f in report["findings"] if f["severity"] == "error"] == ["bucket-wide-policy"]
+    with empty_db.connect() as conn:
+        conn.execute('DROP POLICY "signed-in users manage voice notes" ON storage.objects')
     assert run("--fail-on", "error", "--out", str(tmp_path), "--format", "json").returncode == 0
     report = json.loads((tmp_path / "lint.json").read_text())
     assert report["summary"]["error"] == 0 and report["summary"]["warning"] >= 1

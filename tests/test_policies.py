@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 from pathlib import Path
@@ -108,7 +109,7 @@ def test_every_policy_is_written_as_the_issue_demands(empty_db: LocalDatabase) -
             " FROM pg_policies WHERE schemaname IN ('public', 'storage')"
             " AND (tablename IN ('chat_sessions', 'chat_messages') OR policyname LIKE 'chat files:%')"
         ).fetchall()
-        assert len(rows) == 7
+        assert len(rows) == 8
         for name, cmd, expressions, with_check in rows:
             assert "auth.uid()" not in expressions.replace("SELECT auth.uid()", ""), name
             if cmd in ("INSERT", "UPDATE"):
@@ -133,6 +134,43 @@ def test_admin_from_the_jwt_claim(empty_db: LocalDatabase) -> None:
     run = probe(empty_db.url, config)
     assert run.passed, run.findings
     assert run.cell("messages.read", "admin").outcome == "allowed"
+
+
+BOOKING = "10000000-0000-4000-8000-000000000001"
+DIRECT = "20000000-0000-4000-8000-000000000001"
+ANA, EVA, MAX, ADMIN = (f"00000000-0000-4000-8000-00000000000{n}" for n in (1, 3, 5, 9))
+PHOTO, NOTE, TOP = f"{BOOKING}/{ANA}/photo.jpg", f"{DIRECT}/{EVA}/note.pdf", f"{BOOKING}/top.txt"
+# Who reads which chat file: chat_world.sql's two, a file in the booking folder's root, and one
+# named like the booking session but outside any folder (only an admin reads that one).
+FILE_READERS = [(ANA, [PHOTO, TOP]), (EVA, [NOTE]), (MAX, []), (ADMIN, [BOOKING, PHOTO, TOP, NOTE])]
+
+
+@pytest.mark.parametrize("operation", ["", "storage.object.list"])
+def test_chat_files_read_alike_while_the_storage_api_lists(operation: str, empty_db: LocalDatabase) -> None:
+    """The read policy names the caller's files while the Storage API lists (storage.operation)
+    and admits every id otherwise; either way exactly the spec's readers see each file."""
+    config = parse_config('[policies]\nadmin_source = "claim"\n')
+    with world(empty_db, "legacy_permissive") as conn:
+        install.apply(conn, config, journal.start_run(conn, config, "test"))
+        conn.execute(
+            "INSERT INTO storage.objects (bucket_id, name) VALUES ('chat-files', %s), ('chat-files', %s)",
+            [BOOKING, TOP],
+        )
+        for user, readable in FILE_READERS:
+            claims = {"role": "authenticated", "sub": user}
+            if user == ADMIN:
+                claims["app_metadata"] = {"role": "admin"}
+            with conn.transaction(force_rollback=True):
+                conn.execute(
+                    "SELECT set_config('role', 'authenticated', true),"
+                    " set_config('request.jwt.claims', %s, true), set_config('storage.operation', %s, true)",
+                    [json.dumps(claims), operation],
+                )
+                seen = conn.execute(
+                    "SELECT name FROM storage.objects WHERE bucket_id = 'chat-files'"
+                    ' ORDER BY name COLLATE "C"'
+                ).fetchall()
+            assert [name for (name,) in seen] == readable, user
 
 
 def test_seeded_legacy_database(legacy_db: LocalDatabase) -> None:

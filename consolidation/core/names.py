@@ -60,7 +60,13 @@ INDEXES = {
     "index.sessions_participants": ("chat_sessions", "chat_sessions_participants_gin_idx"),
     "index.messages_session_created": ("chat_messages", "chat_messages_session_created_idx"),
 }
-HELPER_FUNCTIONS = ("is_chat_admin", "my_chat_sessions", "chat_messages_content_only")
+HELPER_FUNCTIONS = (
+    "is_chat_admin",
+    "my_chat_sessions",
+    "chat_messages_content_only",
+    "chat_files_listed",
+    "chat_files_id_floor",
+)
 
 
 def policy_identifiers(config: Config) -> dict[str, sql.Identifier]:

@@ -37,8 +37,10 @@ CREATE TABLE IF NOT EXISTS storage.objects (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS bucketid_objname ON storage.objects USING btree (bucket_id, name);
 CREATE INDEX IF NOT EXISTS name_prefix_search ON storage.objects USING btree (name text_pattern_ops);
--- The Storage API's list and search functions walk this index in byte order.
+-- The Storage API's list and search functions walk these indexes in byte order (its list route
+-- compares lower(name), since its migration 0051).
 CREATE INDEX IF NOT EXISTS idx_objects_bucket_id_name ON storage.objects (bucket_id, name COLLATE "C");
+CREATE INDEX IF NOT EXISTS idx_objects_bucket_id_name_lower ON storage.objects (bucket_id, lower(name) COLLATE "C");
 -- Stacks made before the constraint had the Storage API's name keep working after a rename.
 DO $$
 BEGIN
