@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -18,8 +19,9 @@ DEFAULT_SPEC = Path(__file__).parent / "access_spec.toml"
 SCHEMA_VERSION = 1
 PROBE_FOLDER = "policies/probes"
 
-# Conditions an operation can depend on; the probe checks them on the live database.
-Condition = Literal["legacy_cut_over"]
+# The state the probe finds the database in that changes what SPEC expects: the legacy tables
+# before cut-over (interim: their own rows to their participants) and after (service_role only).
+CUT_OVER = "legacy_cut_over"
 
 
 class _Strict(BaseModel):
@@ -32,6 +34,16 @@ class Api(_Strict):
     kind: Literal["postgrest", "storage"]
     method: Literal["GET", "POST", "PATCH", "DELETE"]
     operation: str | None = None
+    # "service": the API runs the statement as its own service role whoever calls (the Storage
+    # API's public route: no sign-in, no policy), so the probe acts as service_role for it.
+    runs_as: Literal["caller", "service"] = "caller"
+
+
+class Expectation(_Strict):
+    """Who may do an operation in one state of the database, and the SPEC row saying so."""
+
+    row: str
+    allowed: tuple[Persona, ...]
 
 
 class Operation(_Strict):
@@ -40,14 +52,30 @@ class Operation(_Strict):
     title: str
     allowed: tuple[Persona, ...]
     api: Api
-    when: Condition | None = None
+    # The probe SQL (sql/policies/probes/<probe>.sql); several operations may share one, each
+    # on its own bucket.
+    probe: str | None = None
+    # The storage bucket a files operation acts on (default: the configured chat bucket).
+    bucket: str | None = None
+    # What SPEC expects instead once the legacy tables are cut over.
+    cut_over: Expectation | None = None
+
+    @property
+    def probe_name(self) -> str:
+        return self.probe or self.id
 
     @property
     def sql_file(self) -> str:
-        return f"{PROBE_FOLDER}/{self.id}.sql"
+        return f"{PROBE_FOLDER}/{self.probe_name}.sql"
 
-    def expects_allowed(self, persona: str) -> bool:
-        return persona in self.allowed
+    def expectation(self, conditions: Mapping[str, bool] | None = None) -> Expectation:
+        """SPEC's row and allowed personas in the state CONDITIONS describe."""
+        if self.cut_over is not None and (conditions or {}).get(CUT_OVER, False):
+            return self.cut_over
+        return Expectation(row=self.row, allowed=self.allowed)
+
+    def expects_allowed(self, persona: str, conditions: Mapping[str, bool] | None = None) -> bool:
+        return persona in self.expectation(conditions).allowed
 
 
 class AccessSpec(_Strict):
@@ -63,16 +91,18 @@ class AccessSpec(_Strict):
             if operation.id in seen:
                 raise ValueError(f"operation {operation.id} is listed twice")
             seen.add(operation.id)
-            if operation.row not in self.rows:
-                raise ValueError(f"operation {operation.id} names row {operation.row!r}, which [rows] lacks")
+            rows = [operation.row] + ([operation.cut_over.row] if operation.cut_over else [])
+            for row in rows:
+                if row not in self.rows:
+                    raise ValueError(f"operation {operation.id} names row {row!r}, which [rows] lacks")
         return self
 
     @cached_property
     def by_id(self) -> dict[str, Operation]:
         return {operation.id: operation for operation in self.operations}
 
-    def expected(self, persona: str, operation_id: str) -> bool:
-        return self.by_id[operation_id].expects_allowed(persona)
+    def expected(self, persona: str, operation_id: str, conditions: Mapping[str, bool] | None = None) -> bool:
+        return self.by_id[operation_id].expects_allowed(persona, conditions)
 
 
 def parse_spec(text: str, source: str = "<string>") -> AccessSpec:
@@ -92,7 +122,7 @@ def parse_spec(text: str, source: str = "<string>") -> AccessSpec:
     if missing:
         raise ConfigError(
             f"access spec {source} names operations without probe SQL: {', '.join(missing)}",
-            hint=f"add sql/{PROBE_FOLDER}/<id>.sql for each, or remove them from the spec",
+            hint=f"add sql/{PROBE_FOLDER}/<id>.sql (or the file `probe` names) for each, or remove them",
         )
     return spec
 

@@ -57,6 +57,7 @@ class ProbeRun:
     observations: list[Observation]
     label: str = ""
     setup_statements: list[str] = field(default_factory=list)
+    conditions: dict[str, bool] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         counts = {verdict.value: 0 for verdict in Verdict} | {"skipped": 0}
@@ -67,6 +68,11 @@ class ProbeRun:
     @property
     def findings(self) -> list[Observation]:
         return [o for o in self.observations if o.finding]
+
+    @property
+    def skipped(self) -> list[Observation]:
+        """The cells not probed, each with its reason (every report lists them)."""
+        return [o for o in self.observations if o.verdict == "skipped"]
 
     @property
     def passed(self) -> bool:
@@ -100,7 +106,12 @@ class ProbeRun:
             "rows": self.rows,
             "personas": self.personas,
             "fixtures": self.fixtures,
+            "conditions": self.conditions,
             "summary": {**self.counts(), "passed": self.passed},
+            "skipped": [
+                {"persona": o.persona, "operation": o.operation, "reason": o.skip_reason}
+                for o in self.skipped
+            ],
             "observations": [asdict(o) for o in self.observations],
         }
 
@@ -122,6 +133,7 @@ class ProbeRun:
             personas=data["personas"],
             fixtures=data["fixtures"],
             label=data.get("label", ""),
+            conditions=data.get("conditions", {}),
             observations=[Observation(**o) for o in data["observations"]],
         )
 
@@ -135,11 +147,12 @@ def run_matrix(
     observations: list[Observation] = []
     with transport.session(spec) as session:
         for operation, persona in iterate(spec, spec.personas):
-            expected = operation.expects_allowed(persona)
+            expectation = operation.expectation(session.conditions)
+            expected = persona in expectation.allowed
             common = {
                 "persona": persona,
                 "operation": operation.id,
-                "row": operation.row,
+                "row": expectation.row,
                 "title": operation.title,
                 "expected": "allowed" if expected else "denied",
             }
@@ -149,7 +162,9 @@ def run_matrix(
                     Observation(**common, outcome="skipped", verdict="skipped", skip_reason=reason)
                 )
                 continue
-            attempt = session.attempt(session.actors[persona], operation)
+            # A route the API serves as itself (the public URL) runs as its service role, whoever calls.
+            acting = "service_role" if operation.api.runs_as == "service" else persona
+            attempt = session.attempt(session.actors[acting], operation)
             observations.append(
                 Observation(
                     **common,
@@ -168,6 +183,7 @@ def run_matrix(
             if name in spec.personas
         }
         fixtures = {k: v for k, v in session.fixtures.items() if isinstance(v, str)}
+        conditions = dict(session.conditions)
         setup = list(session.setup_statements)
     return ProbeRun(
         started_at=started.isoformat(timespec="seconds"),
@@ -181,6 +197,7 @@ def run_matrix(
         observations=observations,
         label=label,
         setup_statements=setup,
+        conditions=conditions,
     )
 
 

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 from psycopg import ClientCursor
@@ -18,11 +19,19 @@ from consolidation.core import sqlfiles
 from consolidation.core.config import Config
 from consolidation.core.names import policy_identifiers as identifiers
 from policies import classify
-from policies.access_spec import AccessSpec, Operation
+from policies.access_spec import CUT_OVER, AccessSpec, Operation
 from policies.transport import Actor, Attempt
 
 WORLD = "policies/world"
-CUT_OVER = "legacy_cut_over"
+# Every id the probe makes is derived from this namespace and what the id is for, so the same
+# spec gives the same fixtures, statements and pgTAP file on every run and machine.
+PROBE_NAMESPACE = uuid.UUID("6f1c2a8e-4d3b-5e7f-9a0b-1c2d3e4f5a6b")
+LEGACY_TABLES = ("messages", "voice_notes", "bookings")
+
+
+def probe_id(*parts: str) -> str:
+    """A fixture id derived from what it is for (a UUID v5): stable across runs, never random."""
+    return str(uuid.uuid5(PROBE_NAMESPACE, ":".join(parts)))
 # A probe that hangs (a lock held elsewhere) must fail as an error, not stall the matrix.
 STATEMENT_TIMEOUT = "5s"
 
@@ -44,6 +53,8 @@ class SqlProbeSession:
         self.fixtures: dict[str, Any] = {}
         self.setup_statements: list[str] = []
         self.conditions: dict[str, bool] = {}
+        self.legacy_tables: set[str] = set()
+        self.legacy_buckets: set[str] = set()
         self._mogrify = ClientCursor(conn)
         self._trigger_functions: dict[str, bool] = {}
 
@@ -65,7 +76,7 @@ class SqlProbeSession:
     def _user(self, persona: str, role: str, row: tuple[Any, ...] | None, profile_role: str) -> Actor:
         if row is not None:
             return Actor(persona, "authenticated", str(row[0]), row[1], dict(row[2]), "picked")
-        uid = str(uuid.uuid4())
+        uid = probe_id("user", persona)
         app_metadata = {"provider": "email", "providers": ["email"]}
         if profile_role in self.config.policies.admin_roles:
             app_metadata["role"] = profile_role
@@ -94,7 +105,7 @@ class SqlProbeSession:
         else:
             participant = self._user("participant", "authenticated", None, "user")
             other = self._user("other participant", "authenticated", None, "reader")
-            session = str(uuid.uuid4())
+            session = probe_id("session")
             self._setup("create_session", {"id": session, "participants": [participant.uid, other.uid]})
         members = [participant.uid, other.uid]
         foreign = self._one("pick_foreign_session", {"exclude": members})
@@ -116,9 +127,9 @@ class SqlProbeSession:
             # Between the other participant and a fresh user: the probed participant, the
             # outsider and the admin stay out of it.
             stranger = self._user("stranger", "authenticated", None, "user")
-            foreign_session = str(uuid.uuid4())
+            foreign_session = probe_id("foreign session")
             self._setup("create_session", {"id": foreign_session, "participants": [stranger.uid, other.uid]})
-        empty_session = str(uuid.uuid4())
+        empty_session = probe_id("empty session")
         self._setup("create_session", {"id": empty_session, "participants": members})
         self.actors = {
             "anon": Actor("anon", "anon"),
@@ -131,12 +142,17 @@ class SqlProbeSession:
         files: dict[str, str] = {}
         for user in (participant, other, outsider, admin):
             assert user.uid is not None
-            messages[user.uid] = str(uuid.uuid4())
+            messages[user.uid] = probe_id("message", user.persona)
             self._setup("create_message", {"id": messages[user.uid], "session": session, "sender": user.uid})
             files[user.uid] = f"{session}/{user.uid}/probe-own-{user.uid[:8]}.txt"
             self._setup(
                 "create_object",
-                {"bucket": bucket, "name": files[user.uid], "owner": user.uid, "version": str(uuid.uuid4())},
+                {
+                    "bucket": bucket,
+                    "name": files[user.uid],
+                    "owner": user.uid,
+                    "version": probe_id("version", bucket, user.persona),
+                },
             )
         self.fixtures = {
             "session": session,
@@ -148,35 +164,122 @@ class SqlProbeSession:
             "files": files,
             "bucket": bucket,
         }
-        schema = self.config.tables.schema_
-        legacy = [self.config.tables.messages, self.config.tables.voice_notes]
-        row = self.conn.execute(self._sql("legacy_cut_over"), {"schema": schema, "tables": legacy}).fetchone()
-        self.conditions[CUT_OVER] = bool(row and row[0])
-        if self.conditions[CUT_OVER]:
-            self.fixtures["legacy_message"] = str(uuid.uuid4())
-            self.fixtures["legacy_voice_note"] = str(uuid.uuid4())
+        self._legacy_world(participant, other, outsider, admin)
+
+    def _legacy_world(self, *users: Actor) -> None:
+        """The legacy tables' and buckets' fixtures: the probed pair's booking, a legacy message
+        and voice note of each user in it, and in each legacy bucket the other participant's
+        file, referred to by their legacy rows as the old app wrote them (public and signed URLs)."""
+        config, tables = self.config, self.config.tables
+        participant, other = users[0], users[1]
+        assert participant.uid is not None and other.uid is not None
+        keys = list(LEGACY_TABLES)
+        present = self.conn.execute(
+            self._sql("legacy_present"),
+            {"schema": tables.schema_, "keys": keys, "tables": [getattr(tables, key) for key in keys]},
+        ).fetchall()
+        self.legacy_tables = {row[0] for row in present}
+        cut_over = self.conn.execute(
+            self._sql("legacy_cut_over"),
+            {"schema": tables.schema_, "tables": [tables.messages, tables.voice_notes]},
+        ).fetchone()
+        self.conditions[CUT_OVER] = bool(cut_over and cut_over[0])
+        buckets = self.conn.execute(
+            self._sql("buckets_present"), {"buckets": list(config.storage.legacy_buckets)}
+        ).fetchall()
+        self.legacy_buckets = {row[0] for row in buckets}
+        if "bookings" not in self.legacy_tables:
+            return
+        session, members = self.fixtures["session"], [participant.uid, other.uid]
+        row = self._one("pick_booking", {"session": session, "members": members})
+        booking = str(row[0]) if row else probe_id("booking")
+        if row is None:
+            status = next(iter(config.session_rule.booking_status), "active")
             self._setup(
-                "create_legacy_rows",
-                {
-                    "message": self.fixtures["legacy_message"],
-                    "voice_note": self.fixtures["legacy_voice_note"],
-                    "sender": participant.uid,
-                    "recipient": other.uid,
-                    "session": session,
-                },
+                "create_booking",
+                {"id": booking, "user": participant.uid, "reader": other.uid, "status": status},
             )
+        self.fixtures["booking"] = booking
+        context = config.voice_notes.chat_context_types[0]
+        self.fixtures["chat_context"] = context
+        legacy_files: dict[str, str] = {}
+        references: dict[str, str] = {}
+        voice_bucket = config.storage.bare_path_buckets.get("voice_notes")
+        for bucket in sorted(self.legacy_buckets):
+            name = f"{other.uid}/probe-legacy/shared file {bucket}.txt"
+            legacy_files[bucket] = name
+            self._setup(
+                "create_object",
+                {"bucket": bucket, "name": name, "owner": other.uid, "version": probe_id("version", bucket)},
+            )
+            route = "sign" if bucket == voice_bucket else "public"
+            references[bucket] = (
+                f"{config.storage.project_url}/storage/v1/object/{route}/{bucket}/{quote(name)}"
+                + ("?token=probe" if route == "sign" else "")
+            )
+        self.fixtures["legacy_files"] = legacy_files
+        if "messages" in self.legacy_tables:
+            own = {user.persona: probe_id("legacy message", user.persona) for user in users}
+            for user in users:
+                self._setup(
+                    "create_legacy_message",
+                    {"id": own[user.persona], "booking": booking, "sender": user.uid, "file_url": None},
+                )
+            for bucket, url in references.items():
+                if bucket != voice_bucket or "voice_notes" not in self.legacy_tables:
+                    self._setup(
+                        "create_legacy_message",
+                        {
+                            "id": probe_id("legacy message", bucket),
+                            "booking": booking,
+                            "sender": other.uid,
+                            "file_url": url,
+                        },
+                    )
+            self.fixtures["legacy_messages"] = {user.uid: own[user.persona] for user in users}
+        if "voice_notes" in self.legacy_tables:
+            own = {user.persona: probe_id("voice note", user.persona) for user in users}
+            for user in users:
+                url = references.get(voice_bucket or "") if user is other else None
+                self._setup(
+                    "create_voice_note",
+                    {
+                        "id": own[user.persona],
+                        "user": user.uid,
+                        "context_type": context,
+                        "context": booking,
+                        "file_url": url or f"probe/{user.persona}.webm",
+                    },
+                )
+            self.fixtures["voice_notes"] = {user.uid: own[user.persona] for user in users}
 
     # -- one attempt --------------------------------------------------------------------------
 
     def skip_reason(self, operation: Operation) -> str | None:
-        if operation.when and not self.conditions.get(operation.when, False):
-            return f"condition {operation.when} is not met (the legacy cut-over policies are not installed)"
+        schema = self.config.tables.schema_
+        if operation.id.startswith("legacy."):
+            key = operation.id.split(".")[1]
+            if key not in self.legacy_tables:
+                return f"table {schema}.{getattr(self.config.tables, key)} does not exist in this database"
+            if "booking" not in self.fixtures:
+                return f"table {schema}.{self.config.tables.bookings} does not exist: no booking to probe"
+        bucket = operation.bucket
+        if bucket and bucket != self.fixtures["bucket"]:
+            if bucket not in self.legacy_buckets:
+                return f"bucket {bucket} does not exist in this database"
+            if bucket not in self.fixtures.get("legacy_files", {}):
+                bookings = f"{schema}.{self.config.tables.bookings}"
+                return f"bucket {bucket}: no booking to probe its files with ({bookings} does not exist)"
         return None
 
-    def params(self, actor: Actor) -> dict[str, Any]:
+    def params(self, actor: Actor, operation: Operation | None = None) -> dict[str, Any]:
         f = self.fixtures
         me = actor.uid or f["participant"]
-        tag = uuid.uuid4().hex[:8]
+        key = f"{operation.id if operation else ''}:{actor.persona}"
+        tag = probe_id("attempt", key)[:8]
+        bucket = (operation.bucket if operation else None) or f["bucket"]
+        legacy_bucket = bucket != f["bucket"]
+        legacy_messages, voice_notes = f.get("legacy_messages", {}), f.get("voice_notes", {})
         return {
             "uid": actor.uid,
             "self": me,
@@ -184,21 +287,28 @@ class SqlProbeSession:
             "session": f["session"],
             "foreign_session": f["foreign_session"],
             "empty_session": f["empty_session"],
-            "new_session": str(uuid.uuid4()),
-            "new_id": str(uuid.uuid4()),
+            "new_session": probe_id("new session", key),
+            "new_id": probe_id("new row", key),
             "own_message": f["messages"][me],
             "other_message": f["messages"][f["other"]],
-            "bucket": f["bucket"],
-            "version": str(uuid.uuid4()),
+            "bucket": bucket,
+            "version": probe_id("new version", key),
             "own_file": f["files"][me],
-            "other_file": f["files"][f["other"]],
+            "other_file": f["legacy_files"][bucket] if legacy_bucket else f["files"][f["other"]],
+            "stolen_file": f"{me}/probe-legacy/moved-{tag}.txt"
+            if legacy_bucket
+            else f"{f['session']}/{me}/probe-moved-{tag}.txt",
             "session_prefix": f"{f['session']}/%",
             "new_file": f"{f['session']}/{me}/probe-new-{tag}.txt",
             "moved_file": f"{f['session']}/{me}/probe-moved-{tag}.txt",
             "other_folder_file": f"{f['session']}/{f['other']}/probe-new-{tag}.txt",
             "foreign_file": f"{f['foreign_session']}/{me}/probe-new-{tag}.txt",
-            "legacy_message": f.get("legacy_message"),
-            "legacy_voice_note": f.get("legacy_voice_note"),
+            "booking": f.get("booking"),
+            "chat_context": f.get("chat_context"),
+            "legacy_own_message": legacy_messages.get(me),
+            "legacy_other_message": legacy_messages.get(f["other"]),
+            "legacy_own_voice_note": voice_notes.get(me),
+            "legacy_other_voice_note": voice_notes.get(f["other"]),
         }
 
     def act_as_params(self, actor: Actor, operation: Operation) -> dict[str, Any]:
@@ -220,7 +330,7 @@ class SqlProbeSession:
         }
 
     def statement(self, actor: Actor, operation: Operation) -> tuple[str, dict[str, Any]]:
-        return _rendered(operation.sql_file, self.config), self.params(actor)
+        return _rendered(operation.sql_file, self.config), self.params(actor, operation)
 
     def _is_trigger_function(self, signature: str) -> bool:
         if signature not in self._trigger_functions:

@@ -1,8 +1,9 @@
 """The probe transport interface: how an operation reaches the database as a persona.
 
 One module per implementation: sql_transport (impersonation inside a rolled-back
-transaction, as PostgREST and the Storage API do it). The matrix runner (probes.py) only
-talks to this interface.
+transaction, as PostgREST and the Storage API do it), http_transport (the real Storage API,
+called through supabase-py as each persona with a signed JWT). The matrix runner (probes.py)
+only talks to this interface.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class ProbeSession(Protocol):
     actors: dict[str, Actor]
     fixtures: dict[str, Any]
     setup_statements: list[str]
+    # The state found that changes what the spec expects (access_spec.CUT_OVER: the legacy
+    # tables are cut over).
+    conditions: dict[str, bool]
 
     def skip_reason(self, operation: Operation) -> str | None:
         """Why OPERATION cannot be probed here (a condition not met), or None."""

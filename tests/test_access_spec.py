@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from consolidation.core.errors import ConfigError
-from policies.access_spec import DEFAULT_SPEC, PERSONAS, load_spec, parse_spec
+from policies.access_spec import CUT_OVER, DEFAULT_SPEC, PERSONAS, load_spec, parse_spec
 
-# SPEC's "access policy" table: row -> personas for whom it says "yes".
+# SPEC's "access policy" table: row -> personas for whom it says "yes" (before cut-over; the
+# legacy rows' expectations after cut-over are checked below).
 SPEC_TABLE = {
     "read": {"participant", "admin", "service_role"},
     "send": {"participant", "service_role"},
@@ -19,8 +20,16 @@ SPEC_TABLE = {
     "read_files": {"participant", "admin", "service_role"},
     "upload_own": {"participant", "service_role"},
     "upload_elsewhere": {"service_role"},
-    "legacy": {"service_role"},
+    "legacy_interim": {"participant", "admin", "service_role"},
+    "legacy_other": {"service_role"},
+    "legacy_delete": {"service_role"},
+    "bookings": {"participant", "admin", "service_role"},
+    "public_files": set(),
+    "legacy_files_read": {"participant", "admin", "service_role"},
+    "legacy_files_write": {"service_role"},
 }
+# Rows whose "yes" for a participant is for writing, which SPEC gives admins only to read.
+READ_ONLY_FOR_ADMINS = {"legacy_interim", "bookings"}
 
 
 @pytest.mark.parametrize(("row", "allowed"), sorted(SPEC_TABLE.items()))
@@ -29,15 +38,35 @@ def test_default_spec_is_specs_table(row: str, allowed: set[str]) -> None:
     operations = [op for op in spec.operations if op.row == row]
     assert operations, f"no operation probes the row {row!r}"
     for operation in operations:
-        assert set(operation.allowed) == allowed, operation.id
+        writes = operation.api.method != "GET"
+        expected = allowed - {"admin"} if writes and row in READ_ONLY_FOR_ADMINS else allowed
+        assert set(operation.allowed) == expected, operation.id
 
 
 def test_default_spec_covers_every_persona_and_target() -> None:
     spec = load_spec()
     assert spec.personas == PERSONAS
     prefixes = {op.id.split(".")[0] for op in spec.operations}
-    assert prefixes == {"sessions", "messages", "files", "legacy"}
-    assert all(op.when == "legacy_cut_over" for op in spec.operations if op.row == "legacy")
+    assert prefixes == {"sessions", "messages", "files", "legacy", "legacy_files"}
+    # Every legacy table and every bucket the chat data has used is probed.
+    assert {op.id.split(".")[1] for op in spec.operations if op.id.startswith("legacy.")} == {
+        "messages", "voice_notes", "bookings"
+    }
+    assert {op.bucket for op in spec.operations if op.row.startswith("legacy_files")} == {
+        "chat-attachments", "voice-notes"
+    }
+
+
+def test_legacy_tables_are_service_roles_after_cut_over() -> None:
+    """SPEC: "legacy tables after cut-over: service_role only"; before it, the interim row."""
+    spec = load_spec()
+    closed = {CUT_OVER: True}
+    for operation in spec.operations:
+        if operation.row in ("legacy_interim", "legacy_other"):
+            assert operation.expectation(closed).row == "legacy", operation.id
+            assert set(operation.expectation(closed).allowed) == {"service_role"}, operation.id
+        else:
+            assert operation.expectation(closed) == operation.expectation(), operation.id
 
 
 ROWS = '[rows]\nread = "read"\n'

@@ -35,6 +35,8 @@ SELECT
    FROM pg_attribute AS a WHERE a.attacl IS NOT NULL
      AND a.attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace)) AS columns,
   to_regnamespace('chat_private') IS NOT NULL AS helper_schema,
+  (SELECT jsonb_agg(jsonb_build_array(id, public) ORDER BY id) FROM storage.buckets) AS buckets,
+  (SELECT count(*) FROM pg_proc WHERE pronamespace = to_regnamespace('chat_private')) AS helpers,
   (SELECT count(*) FROM pg_trigger WHERE tgname = 'chat_messages_content_only') AS triggers
 """
 
@@ -51,14 +53,14 @@ def state(conn: psycopg.Connection) -> tuple:
     return conn.execute(STATE).fetchone()
 
 
-@pytest.mark.parametrize("include_legacy", [False, True])
+@pytest.mark.parametrize(
+    "options", [{}, {"include_legacy": True}, {"no_interim_legacy": True}], ids=["interim", "closed", "bare"]
+)
 @pytest.mark.parametrize("case", ["legacy_permissive", "handwritten_select_only"])
-def test_apply_then_rollback_restores_exactly(
-    case: str, include_legacy: bool, empty_db: LocalDatabase
-) -> None:
+def test_apply_then_rollback_restores_exactly(case: str, options: dict, empty_db: LocalDatabase) -> None:
     with world(empty_db, case) as conn:
         before = state(conn)
-        apply(empty_db, "policies", force_order=True, include_legacy=include_legacy)
+        apply(empty_db, "policies", force_order=True, **options)
         assert state(conn) != before
         rollback(empty_db, "policies")
         assert state(conn) == before
@@ -87,14 +89,25 @@ def test_plan_writes_nothing_and_shows_what_apply_runs(empty_db: LocalDatabase) 
         planned = install.plan(conn, config)
         previewed = driver.preview(install.Policies(), driver.context(conn, config, empty_db.url))
         assert state(conn) == before
-        assert {p.name for p in planned.drops} == {
+        chat = {
             "chat_sessions_participants_only",
             "chat_messages_session_participants",
             "chat_files_participant_access",
         }
-        text = planned.sql_text()
-        # Other buckets' storage policies stay.
-        assert "chat attachments are readable" not in text
+        # By default the legacy tables' and buckets' permissive policies go too (the interim ones
+        # replace them); with --no-interim-legacy other buckets' storage policies stay.
+        legacy = {
+            "messages_access",
+            "voice_notes_access",
+            "bookings_access",
+            "chat attachments are readable",
+            "signed-in users manage voice notes",
+        }
+        assert {p.name for p in planned.drops} == chat | legacy
+        without = install.plan(conn, config, interim_legacy=False)
+        assert {p.name for p in without.drops} == chat
+        assert "chat attachments are readable" not in without.sql_text()
+        assert "legacy" not in " ".join(step.name for step in without.steps)
         apply(empty_db, "policies", force_order=True)
         record = journal.latest(conn, config, "policies", "apply")
         assert record is not None
@@ -151,7 +164,7 @@ def test_chat_files_read_alike_while_the_storage_api_lists(operation: str, empty
     and admits every id otherwise; either way exactly the spec's readers see each file."""
     config = parse_config('[policies]\nadmin_source = "claim"\n')
     with world(empty_db, "legacy_permissive") as conn:
-        install.apply(conn, config, journal.start_run(conn, config, "test"))
+        apply(empty_db, "policies", config=config, force_order=True)
         conn.execute(
             "INSERT INTO storage.objects (bucket_id, name) VALUES ('chat-files', %s), ('chat-files', %s)",
             [BOOKING, TOP],
@@ -171,6 +184,51 @@ def test_chat_files_read_alike_while_the_storage_api_lists(operation: str, empty
                     ' ORDER BY name COLLATE "C"'
                 ).fetchall()
             assert [name for (name,) in seen] == readable, user
+
+
+RUI, OLA = "00000000-0000-4000-8000-000000000002", "00000000-0000-4000-8000-000000000004"
+LEGACY_FILES = Path(__file__).parent / "fixtures" / "policies" / "legacy_files.sql"
+PHOTO_E, DOC, BARE = f"{ANA}/k1/a photo é.jpg", f"{ANA}/k2/doc.pdf", f"{ANA}/k3/bare.pdf"
+INLINE, VOICE = f"{EVA}/k4/inline.png", f"{ANA}/1700000000000-k5.webm"
+PROFILE_VOICE = f"{ANA}/1700000000001-k6.webm"
+# Who reads which legacy file (legacy_files.sql) once the interim policies are in: the uploader,
+# the conversation's other participant, admins; Max is in neither conversation.
+LEGACY_READERS = {
+    ANA: {PHOTO_E, DOC, BARE, VOICE, PROFILE_VOICE},
+    RUI: {PHOTO_E, DOC, BARE, VOICE},
+    EVA: {INLINE},
+    OLA: {INLINE},
+    MAX: set(),
+    ADMIN: {PHOTO_E, DOC, BARE, INLINE, VOICE, PROFILE_VOICE},
+}
+
+
+def test_legacy_files_are_read_by_the_conversation_that_refers_to_them(empty_db: LocalDatabase) -> None:
+    """The interim storage policies: a legacy file is read by its uploader, by the participants of
+    the conversation whose legacy row refers to it (in any reference form), and by admins; only its
+    uploader removes it; its bucket is no longer public."""
+    with world(empty_db, "legacy_permissive") as conn:
+        conn.execute(LEGACY_FILES.read_text(encoding="utf-8"))
+        apply(empty_db, "policies", force_order=True)
+        assert conn.execute("SELECT bool_or(public) FROM storage.buckets").fetchone() == (False,)
+        for user, readable in LEGACY_READERS.items():
+            with conn.transaction(force_rollback=True):
+                conn.execute(
+                    "SELECT set_config('role', 'authenticated', true),"
+                    " set_config('request.jwt.claims', %s, true),"
+                    " set_config('storage.allow_delete_query', 'true', true)",
+                    [json.dumps({"role": "authenticated", "sub": user})],
+                )
+                legacy = ["chat-attachments", "voice-notes"]
+                seen = conn.execute(
+                    "SELECT name FROM storage.objects WHERE bucket_id = ANY (%s)", [legacy]
+                ).fetchall()
+                # Writes: only the uploader's own folder (Rui may read Ana's file, not remove it).
+                gone = conn.execute(
+                    "DELETE FROM storage.objects WHERE bucket_id = ANY (%s) RETURNING name", [legacy]
+                ).fetchall()
+            assert {name for (name,) in seen} == readable, user
+            assert {name for (name,) in gone} == {n for n in readable if n.startswith(f"{user}/")}, user
 
 
 def test_seeded_legacy_database(legacy_db: LocalDatabase) -> None:

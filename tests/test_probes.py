@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import consolidate
+from conftest import apply, consolidate
 
 from consolidation.core.config import Config
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
@@ -179,3 +179,49 @@ def test_assertion_helper_for_users_ci(empty_db: LocalDatabase) -> None:
         assert_access_matrix(empty_db.url)
     assert consolidate(empty_db, "policies", "--apply", "--force-order").returncode == 0
     assert assert_access_matrix(empty_db.url).passed
+
+
+def test_the_legacy_tables_and_buckets_are_probed_in_every_state(
+    legacy_db: LocalDatabase, tmp_path: Path
+) -> None:
+    """Before the access policy the legacy tables and buckets leak; the interim policies close
+    them to their participants; after cut-over the legacy tables are service_role's only."""
+    for phase in ("backup", "merge", "storage", "constraints"):
+        outcome = apply(legacy_db, phase)
+        assert outcome.report is None or outcome.report.clean, (phase, outcome.report)
+    before = consolidate(legacy_db, "probe", "--format", "json,md", "--out", str(tmp_path / "before"))
+    assert before.returncode == 1, before.stderr
+    report = json.loads((tmp_path / "before" / "probe.json").read_text())
+    leaks = {f"{o['persona']} {o['operation']}" for o in report["observations"] if o["verdict"] == "leak"}
+    assert {
+        "anon legacy.messages.read",
+        "anon legacy.messages.delete_own",
+        "outsider legacy.voice_notes.read",
+        "anon legacy.bookings.read",
+        "anon legacy_files.chat-attachments.public_url",
+        "outsider legacy_files.voice-notes.read",
+        "participant legacy_files.voice-notes.remove_other",
+    } <= leaks
+    assert "LEAK: anon — legacy.messages.read" in (tmp_path / "before" / "probe.md").read_text()
+    assert report["conditions"] == {"legacy_cut_over": False} and report["summary"]["skipped"] == 0
+
+    assert consolidate(legacy_db, "policies", "--apply").returncode == 0
+    interim = consolidate(legacy_db, "probe", "--format", "json", "--out", str(tmp_path / "interim"))
+    assert interim.returncode == 0, interim.stderr
+    cells = {
+        f"{o['persona']} {o['operation']}": o
+        for o in json.loads((tmp_path / "interim" / "probe.json").read_text())["observations"]
+    }
+    assert cells["participant legacy.messages.insert"]["outcome"] == "allowed"
+    assert cells["admin legacy.messages.read"]["outcome"] == "allowed"
+    assert cells["admin legacy.messages.insert"]["outcome"] == "denied by WITH CHECK"
+
+    assert consolidate(legacy_db, "cutover", "--apply").returncode == 0
+    after = consolidate(legacy_db, "probe", "--format", "json", "--out", str(tmp_path / "after"))
+    assert after.returncode == 0, after.stderr
+    closed = json.loads((tmp_path / "after" / "probe.json").read_text())
+    assert closed["conditions"] == {"legacy_cut_over": True}
+    cells = {f"{o['persona']} {o['operation']}": o for o in closed["observations"]}
+    assert cells["participant legacy.messages.insert"]["outcome"] == "denied by privilege"
+    assert cells["participant legacy.messages.insert"]["row"] == "legacy"
+    assert cells["participant legacy.bookings.read"]["outcome"] == "allowed"  # the app's still

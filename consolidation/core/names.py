@@ -60,13 +60,23 @@ INDEXES = {
     "index.sessions_participants": ("chat_sessions", "chat_sessions_participants_gin_idx"),
     "index.messages_session_created": ("chat_messages", "chat_messages_session_created_idx"),
 }
-HELPER_FUNCTIONS = (
-    "is_chat_admin",
-    "my_chat_sessions",
-    "chat_messages_content_only",
-    "chat_files_listed",
-    "chat_files_id_floor",
-)
+# Each helper function with its argument types (rollback drops or restores it by signature).
+HELPER_FUNCTIONS = {
+    "is_chat_admin": "",
+    "my_chat_sessions": "",
+    "chat_messages_content_only": "",
+    "chat_files_listed": "",
+    "chat_files_id_floor": "",
+    "my_bookings": "",
+    "legacy_reference_names": "text, text, text",
+    "legacy_file_shared": "text, text",
+}
+
+
+def helper_signature(config: Config, function: str) -> str:
+    """FUNCTION of the helper schema as to_regprocedure reads it: "schema"."name"(argument types)."""
+    name = sql.Identifier(config.policies.helper_schema, function)
+    return f"{sqlfiles.quote(name)}({HELPER_FUNCTIONS[function]})"
 
 
 def policy_identifiers(config: Config) -> dict[str, sql.Identifier]:

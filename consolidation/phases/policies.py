@@ -13,7 +13,7 @@ from consolidation.core import crash, journal, sqlfiles
 from consolidation.core.config import Config
 from consolidation.core.ddl import BoundedExecutor
 from consolidation.core.errors import FindingsError, UsageError
-from consolidation.core.names import HELPER_FUNCTIONS, INDEXES
+from consolidation.core.names import HELPER_FUNCTIONS, INDEXES, check_mapping, helper_signature
 from consolidation.core.names import policy_identifiers as identifiers
 from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step
 
@@ -25,6 +25,18 @@ PRIVILEGES = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"}
 )
 TRIGGER = "chat_messages_content_only"
+# The transition window's policies on the legacy tables and on each legacy bucket (interim).
+INTERIM_TABLES_FILE = "policies/070_legacy_interim.sql"
+INTERIM_BUCKET_FILE = "policies/075_legacy_bucket.sql"
+INTERIM_BUCKET_POLICIES = {
+    "legacy_read": "{bucket}: uploader, the conversation's participants and admins read",
+    "legacy_upload": "{bucket}: uploaders write under their own folder",
+    "legacy_replace": "{bucket}: uploaders replace and rename their own",
+    "legacy_remove": "{bucket}: uploaders remove their own",
+}
+# Cut-over's own marker on the legacy tables: the policies phase never drops it (unless it
+# installed it itself, with --include-legacy).
+CUT_OVER_MARKER = "legacy: cut over, service_role only"
 _LITERAL = re.compile(r"(?<!:):'([A-Za-z_][A-Za-z0-9_.]*)'")
 
 
@@ -47,6 +59,7 @@ class PolicyPlan:
     drops: list[ExistingPolicy]
     steps: list[Step]
     include_legacy: bool
+    interim_legacy: bool = True
 
     def sql_text(self) -> str:
         parts = []
@@ -61,30 +74,50 @@ def literals(config: Config) -> dict[str, Any]:
         "bucket": config.storage.target_bucket,
         "admin_roles": list(config.policies.admin_roles),
         "content_column": config.columns.chat_messages.content,
+        "chat_context_types": list(config.voice_notes.chat_context_types),
     }
 
 
-def render(relative: str, config: Config) -> str:
-    """sql/RELATIVE with :"identifiers" quoted and :'values' as SQL literals (DDL takes no parameters)."""
-    values = literals(config)
+def render(
+    relative: str,
+    config: Config,
+    values: dict[str, Any] | None = None,
+    names: dict[str, sql.Identifier] | None = None,
+) -> str:
+    """sql/RELATIVE with :"identifiers" quoted and :'values' as SQL literals (DDL takes no
+    parameters); VALUES and NAMES add a file's own (a legacy bucket and its policies' names)."""
+    chosen = {**literals(config), **(values or {})}
 
     def literal(match: re.Match[str]) -> str:
-        return sql.Literal(values[match.group(1)]).as_string(None)
+        return sql.Literal(chosen[match.group(1)]).as_string(None)
 
-    return sqlfiles.render_text(
-        _LITERAL.sub(literal, sqlfiles.load(relative)), identifiers(config), source=relative
-    )
+    text = _LITERAL.sub(literal, sqlfiles.load(relative))
+    return sqlfiles.render_text(text, {**identifiers(config), **(names or {})}, source=relative)
 
 
-def _tables(config: Config, include_legacy: bool) -> list[tuple[str, str]]:
+def interim_steps(config: Config) -> list[Step]:
+    """The legacy tables' interim policies, then each legacy bucket's."""
+    steps = [Step(PHASE, INTERIM_TABLES_FILE.removeprefix("policies/"), render(INTERIM_TABLES_FILE, config))]
+    for bucket in config.storage.legacy_buckets:
+        names = {
+            key: sql.Identifier(name.format(bucket=bucket)) for key, name in INTERIM_BUCKET_POLICIES.items()
+        }
+        text = render(INTERIM_BUCKET_FILE, config, {"legacy_bucket": bucket}, names)
+        steps.append(Step(PHASE, f"{INTERIM_BUCKET_FILE.removeprefix('policies/')} ({bucket})", text))
+    return steps
+
+
+def _tables(config: Config, include_legacy: bool, interim_legacy: bool = False) -> list[tuple[str, str]]:
     schema = config.tables.schema_
     chosen = [
         (schema, config.tables.chat_sessions),
         (schema, config.tables.chat_messages),
         ("storage", "objects"),
     ]
-    if include_legacy:
+    if include_legacy or interim_legacy:
         chosen += [(schema, config.tables.messages), (schema, config.tables.voice_notes)]
+    if interim_legacy:
+        chosen.append((schema, config.tables.bookings))
     return chosen
 
 
@@ -96,13 +129,22 @@ def _policies(conn: psycopg.Connection, tables: list[tuple[str, str]]) -> list[E
     return [ExistingPolicy(*row) for row in cursor.fetchall()]
 
 
-def _replaced(policy: ExistingPolicy, config: Config) -> bool:
-    """Whether apply drops POLICY: every policy on the chat tables, and on storage.objects the
-    ones that concern the chat bucket (other buckets keep their policies)."""
+def _replaced(
+    policy: ExistingPolicy, config: Config, *, include_legacy: bool = False, interim_legacy: bool = False
+) -> bool:
+    """Whether apply drops POLICY: every policy on the chat (and legacy) tables but cut-over's
+    marker, and on storage.objects the ones that concern the chat bucket, with the interim
+    policies also the legacy buckets' (other buckets keep their policies)."""
     if (policy.schema, policy.table) != ("storage", "objects"):
-        return True
-    bucket = sql.Literal(config.storage.target_bucket).as_string(None)
-    return any(bucket in (text or "") for text in (policy.qual, policy.with_check))
+        return policy.name != CUT_OVER_MARKER or include_legacy
+    buckets = [config.storage.target_bucket, *(config.storage.legacy_buckets if interim_legacy else ())]
+    literals_ = [sql.Literal(bucket).as_string(None) for bucket in buckets]
+    return any(literal in (text or "") for literal in literals_ for text in (policy.qual, policy.with_check))
+
+
+def _ours(rows: list[dict[str, Any]], include_legacy: bool) -> list[dict[str, Any]]:
+    """ROWS without cut-over's marker, unless this phase installs it (--include-legacy)."""
+    return [p for p in rows if include_legacy or p["name"] != CUT_OVER_MARKER]
 
 
 def _drop(policy: ExistingPolicy) -> str:
@@ -138,9 +180,12 @@ def _invalid_index_drops(conn: psycopg.Connection, config: Config) -> list[Step]
     return steps
 
 
-def plan(conn: psycopg.Connection, config: Config, *, include_legacy: bool = False) -> PolicyPlan:
+def plan(
+    conn: psycopg.Connection, config: Config, *, include_legacy: bool = False, interim_legacy: bool = True
+) -> PolicyPlan:
     """Read the live policies and return what apply would drop and run. Writes nothing."""
-    drops = [p for p in _policies(conn, _tables(config, include_legacy)) if _replaced(p, config)]
+    flags = {"include_legacy": include_legacy, "interim_legacy": interim_legacy}
+    drops = [p for p in _policies(conn, _tables(config, **flags)) if _replaced(p, config, **flags)]
     admin_file = ADMIN_FILES[config.policies.admin_source]
     files = [
         admin_file,
@@ -148,28 +193,39 @@ def plan(conn: psycopg.Connection, config: Config, *, include_legacy: bool = Fal
         "policies/040_chat_messages.sql",
         "policies/050_storage_objects.sql",
     ]
-    if include_legacy:
-        files.append("policies/060_legacy_cut_over.sql")
     steps = [*_invalid_index_drops(conn, config), *index_steps(config)]
     steps += [Step(PHASE, f"drop {p.schema}.{p.table}: {p.name}", _drop(p)) for p in drops]
     steps += [Step(PHASE, relative.removeprefix("policies/"), render(relative, config)) for relative in files]
-    return PolicyPlan(drops=drops, steps=steps, include_legacy=include_legacy)
+    if interim_legacy:
+        steps += interim_steps(config)
+    if include_legacy:
+        relative = "policies/060_legacy_cut_over.sql"
+        steps.append(Step(PHASE, relative.removeprefix("policies/"), render(relative, config)))
+    return PolicyPlan(drops=drops, steps=steps, include_legacy=include_legacy, interim_legacy=interim_legacy)
 
 
-def snapshot(conn: psycopg.Connection, config: Config, include_legacy: bool) -> dict[str, Any]:
+def _bucket_flags(conn: psycopg.Connection, config: Config) -> dict[str, bool]:
+    rows = conn.execute(
+        sqlfiles.load("policies/inspect/buckets.sql"), {"buckets": list(config.storage.legacy_buckets)}
+    ).fetchall()
+    return {bucket: public for bucket, public in rows}
+
+
+def snapshot(
+    conn: psycopg.Connection, config: Config, include_legacy: bool, interim_legacy: bool = False
+) -> dict[str, Any]:
     """Everything apply changes, as it is before apply: what rollback restores."""
-    tables = _tables(config, include_legacy)
+    tables = _tables(config, include_legacy, interim_legacy)
     args = {"schemas": [s for s, _ in tables], "tables": [t for _, t in tables]}
     table_rows = conn.execute(
         sqlfiles.load("policies/inspect/tables.sql"), {**args, "roles": list(API_ROLES)}
     )
-    helper = config.policies.helper_schema
     names = identifiers(config)
     objects = conn.execute(
         sqlfiles.load("policies/inspect/objects.sql"),
         {
             "helper": sqlfiles.quote(names["helper"]),
-            "functions": [f"{sqlfiles.quote(sql.Identifier(helper, f))}()" for f in HELPER_FUNCTIONS],
+            "functions": [helper_signature(config, f) for f in HELPER_FUNCTIONS],
             "messages": sqlfiles.quote(names["chat_messages"]),
             "indexes": [
                 sqlfiles.quote(sql.Identifier(config.tables.schema_, index)) for _, index in INDEXES.values()
@@ -179,6 +235,9 @@ def snapshot(conn: psycopg.Connection, config: Config, include_legacy: bool) -> 
     assert objects is not None
     return {
         "include_legacy": include_legacy,
+        "interim_legacy": interim_legacy,
+        # The legacy buckets' public flags, which the interim policies turn off.
+        "buckets": _bucket_flags(conn, config) if interim_legacy else {},
         "policies": [p.__dict__ for p in _policies(conn, tables)],
         "tables": [
             dict(
@@ -285,15 +344,10 @@ def restore_steps(
                 .as_string(None),
             )
         )
-    helper = config.policies.helper_schema
     for function in HELPER_FUNCTIONS:
-        signature = f"{sqlfiles.quote(sql.Identifier(helper, function))}()"
+        signature = helper_signature(config, function)
         previous = snapshot["functions"].get(signature)
-        text = (
-            previous + ";"
-            if previous
-            else sql.SQL("DROP FUNCTION IF EXISTS {}();").format(names[f"helper.{function}"]).as_string(None)
-        )
+        text = previous + ";" if previous else f"DROP FUNCTION IF EXISTS {signature};"
         steps.append(Step(PHASE, f"restore function {function}", text))
     if not snapshot["helper_schema"]:
         steps.append(
@@ -315,6 +369,13 @@ def restore_steps(
         Step(PHASE, f"recreate {p['table']}: {p['name']}", create_policy_sql(ExistingPolicy(**p)))
         for p in dropped
     ]
+    for bucket, public in snapshot.get("buckets", {}).items():
+        text = (
+            sql.SQL("UPDATE storage.buckets SET public = {} WHERE id = {};")
+            .format(sql.Literal(public), sql.Literal(bucket))
+            .as_string(None)
+        )
+        steps.append(Step(PHASE, f"restore bucket {bucket}: public {public}", text))
     for key, (_table, index) in INDEXES.items():
         qualified = sqlfiles.quote(sql.Identifier(config.tables.schema_, index))
         if qualified not in snapshot["indexes"] and key in names:
@@ -348,6 +409,36 @@ def _run(conn: psycopg.Connection, config: Config, steps: list[Step]) -> None:
     bounded.statements(f"{PHASE}: one transaction", [s.sql for s in steps if s.transactional])
 
 
+def _flags(snapshot: dict[str, Any]) -> dict[str, bool]:
+    """How the baseline's apply ran (a baseline from before the interim policies has none)."""
+    return {
+        "include_legacy": snapshot["include_legacy"],
+        "interim_legacy": snapshot.get("interim_legacy", False),
+    }
+
+
+def _same_flags(snapshot: dict[str, Any], flags: dict[str, bool]) -> None:
+    """Refuse an apply that treats the legacy tables otherwise than the one whose baseline stands."""
+    recorded = _flags(snapshot)
+    if recorded == flags:
+        return
+    shown = " ".join(
+        flag
+        for flag, on in (
+            ("--include-legacy", recorded["include_legacy"]),
+            ("--no-interim-legacy", not recorded["interim_legacy"]),
+        )
+        if on
+    )
+    how = f"with {shown}" if shown else "without --include-legacy or --no-interim-legacy"
+    raise UsageError(
+        f"the policies were applied {how}; applying them another way would lose the original "
+        "state of the legacy tables",
+        hint=f"re-run `consolidate policies --apply` {shown}".rstrip()
+        + ", or roll back first with `consolidate policies rollback --apply`",
+    )
+
+
 def _as_rows(policies: list[ExistingPolicy]) -> list[dict[str, Any]]:
     return sorted((p.__dict__ for p in policies), key=lambda p: (p["schema"], p["table"], p["name"]))
 
@@ -368,33 +459,40 @@ class Policies:
             "Also close the legacy tables to everyone but service_role (what cut-over does).",
             default=False,
         ),
+        Option(
+            "no_interim_legacy",
+            bool,
+            "Leave the legacy tables and buckets as they are: no interim policy (own rows to their "
+            "participants, admins read) for the transition window before cut-over.",
+            default=False,
+        ),
     )
 
     def plan(self, ctx: Context, *, counts: bool = True) -> Plan:
         conn, config = ctx.conn, ctx.config
-        include_legacy = bool(ctx.option("include_legacy", False))
+        flags = {
+            "include_legacy": bool(ctx.option("include_legacy", False)),
+            "interim_legacy": not ctx.option("no_interim_legacy", False),
+        }
         snapshot = journal.baseline(conn, config, PHASE)
-        if snapshot is not None and snapshot["include_legacy"] != include_legacy:
-            flag = f"{'with' if snapshot['include_legacy'] else 'without'} --include-legacy"
-            raise UsageError(
-                f"the policies were applied {flag}; applying them another way would lose the original "
-                "state of the legacy tables",
-                hint=f"re-run `consolidate policies --apply` {flag}, or roll back first with "
-                "`consolidate policies rollback --apply`",
-            )
-        current = _policies(conn, _tables(config, include_legacy))
+        if snapshot is not None:
+            _same_flags(snapshot, flags)
+        if flags["interim_legacy"]:
+            check_mapping(conn, config, ("messages", "voice_notes", "bookings"))
+        current = _as_rows(_policies(conn, _tables(config, **flags)))
         applied = journal.latest(conn, config, PHASE, "apply")
         if (
             snapshot is not None
             and applied is not None
-            and applied["details"].get("after") == _as_rows(current)
+            and _ours(applied["details"].get("after", []), flags["include_legacy"])
+            == _ours(current, flags["include_legacy"])
             and journal.phase_state(conn, config, PHASE).applied
         ):
             return Plan(
                 PHASE, notes=["the access policy is installed as the last apply left it: nothing to do"]
             )
-        chosen = plan(conn, config, include_legacy=include_legacy)
-        result = Plan(PHASE, steps=chosen.steps, state={"include_legacy": include_legacy})
+        chosen = plan(conn, config, **flags)
+        result = Plan(PHASE, steps=chosen.steps, state=flags)
         result.counts = {
             "policies to drop": len(chosen.drops),
             "statements": len(chosen.steps),
@@ -410,13 +508,13 @@ class Policies:
         """
         conn, config, record = ctx.conn, ctx.config, ctx.record
         assert record is not None
-        include_legacy = plan.state["include_legacy"]
-        before = journal.record_baseline(conn, config, record, snapshot(conn, config, include_legacy))
+        flags = {key: plan.state[key] for key in ("include_legacy", "interim_legacy")}
+        before = journal.record_baseline(conn, config, record, snapshot(conn, config, **flags))
         _run(conn, config, plan.steps)
         crash.point("policies.committed")
-        after = _policies(conn, _tables(config, include_legacy))
+        after = _policies(conn, _tables(config, **flags))
         installed = [p for p in _as_rows(after) if p not in before["policies"]]
-        dropped = [p for p in before["policies"] if _replaced(ExistingPolicy(**p), config)]
+        dropped = [p for p in before["policies"] if _replaced(ExistingPolicy(**p), config, **flags)]
         details = {"installed": installed, "dropped": dropped, "after": _as_rows(after)}
         counts = {"policies dropped": len(dropped), "policies created": len(installed)}
         return Result(PHASE, "apply", counts, details)
@@ -450,7 +548,7 @@ class Policies:
                 "the policies phase has no pre-phase snapshot in the journal: nothing to roll back",
                 hint="`consolidate policies --apply` installs them; `consolidate policies plan` previews",
             )
-        now = _as_rows(_policies(conn, _tables(config, snapshot["include_legacy"])))
+        now = _as_rows(_policies(conn, _tables(config, **_flags(snapshot))))
         installed = [p for p in now if p not in snapshot["policies"]]
         missing = [p for p in snapshot["policies"] if p not in now]
         steps = restore_steps(snapshot, installed, missing, config)
@@ -464,7 +562,7 @@ class Policies:
         for step in plan.steps:
             if not step.transactional:
                 bounded.statement(step.name, lambda text=step.sql: conn.execute(text))
-        now = _as_rows(_policies(conn, _tables(config, snapshot["include_legacy"])))
+        now = _as_rows(_policies(conn, _tables(config, **_flags(snapshot))))
         if now != _as_rows([ExistingPolicy(**p) for p in snapshot["policies"]]):
             raise FindingsError(
                 "policies rolled back, but the policies on the chat tables differ from the snapshot",

@@ -1,4 +1,4 @@
-INSERT INTO :"messages" (:"messages.id", :"messages.sender_id", :"messages.recipient_id", :"messages.type",
+INSERT INTO :"messages" (:"messages.id", :"messages.booking_id", :"messages.sender_id", :"messages.type",
   :"messages.content")
-VALUES (%(new_id)s, %(self)s, %(other)s, 'text', 'probe: legacy')
+VALUES (%(new_id)s, %(booking)s, %(self)s, 'text', 'probe: legacy')
 RETURNING :"messages.id"

@@ -1,1 +1,1 @@
-SELECT m.:"messages.id" FROM :"messages" AS m WHERE m.:"messages.id" = %(legacy_message)s
+SELECT m.:"messages.id" FROM :"messages" AS m WHERE m.:"messages.id" = %(legacy_other_message)s

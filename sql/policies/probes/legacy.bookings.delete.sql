@@ -1,0 +1,2 @@
+DELETE FROM :"bookings" WHERE :"bookings.id" = %(booking)s
+RETURNING :"bookings.id"

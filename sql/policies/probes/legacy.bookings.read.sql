@@ -1,0 +1,1 @@
+SELECT b.:"bookings.id" FROM :"bookings" AS b WHERE b.:"bookings.id" = %(booking)s

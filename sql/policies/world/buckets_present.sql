@@ -1,0 +1,1 @@
+SELECT b.id FROM storage.buckets AS b WHERE b.id = ANY (%(buckets)s::text[])
