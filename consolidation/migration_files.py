@@ -150,7 +150,7 @@ def _policies(conn: psycopg.Connection, config: Config, already: set[str]) -> li
     database has now (pg_policies and the catalogs), as `policies rollback` would."""
     planned = install.plan(conn, config)
     # The same snapshot policies apply journals; the indexes belong to the constraints files.
-    snapshot = install.snapshot(conn, config, False)
+    snapshot = install.snapshot(conn, config, False, interim_legacy=True)
     snapshot["indexes"] = [
         *snapshot["indexes"],
         *(

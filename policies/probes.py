@@ -36,6 +36,7 @@ class Observation:
     statement: str | None = None
     settings: str | None = None
     skip_reason: str | None = None
+    probe: str | None = None  # the probe SQL's name, when it is not the operation's id
 
     @property
     def finding(self) -> bool:
@@ -155,6 +156,7 @@ def run_matrix(
                 "row": expectation.row,
                 "title": operation.title,
                 "expected": "allowed" if expected else "denied",
+                "probe": operation.probe,
             }
             reason = session.skip_reason(operation)
             if reason:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,9 @@ from consolidation.core.config import Config
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 from policies import pgtap, reports
 from policies.access_check import lint_and_report
-from policies.probes import ProbeRun, probe
+from policies.access_spec import load_spec
+from policies.probes import ProbeRun, compare_runs, probe
+from policies.reports.html import evidence
 
 WORLD = Path(__file__).parent / "fixtures" / "policy_sets" / "chat_world.sql"
 SCHEMAS = Path(reports.__file__).parent / "schema"
@@ -82,7 +86,7 @@ def test_all_formats_from_a_failing_run(legacy_run: ProbeRun, tmp_path: Path) ->
     suite = ET.parse(tmp_path / "probe.junit.xml").getroot().find("testsuite")
     assert suite is not None
     cases = suite.findall("testcase")
-    assert len(cases) == len(legacy_run.observations) == 5 * 26
+    assert len(cases) == len(legacy_run.observations) == 5 * len(load_spec().operations)
     leak = next(
         c for c in cases if c.get("classname") == "access.outsider" and c.get("name") == "messages.read"
     )
@@ -93,7 +97,7 @@ def test_all_formats_from_a_failing_run(legacy_run: ProbeRun, tmp_path: Path) ->
     sarif = json.loads((tmp_path / "probe.sarif").read_text())
     assert sarif["version"] == "2.1.0" and sarif["$schema"].endswith("sarif-2.1.0.json")
     results = sarif["runs"][0]["results"]
-    assert len(results) == len(legacy_run.findings)
+    assert len(results) == len(legacy_run.findings) + len(legacy_run.skipped)
     rule_ids = {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
     assert {r["ruleId"] for r in results} <= rule_ids
     assert all(
@@ -117,47 +121,88 @@ def test_lint_formats(empty_db: LocalDatabase, tmp_path: Path) -> None:
     assert "true-on-writes" in (tmp_path / "lint.html").read_text()
 
 
+STAND_INS = """
+CREATE TEMP TABLE tap (ok boolean, description text);
+CREATE FUNCTION pg_temp.plan(integer) RETURNS text LANGUAGE sql AS 'SELECT ''1..'' || $1';
+CREATE FUNCTION pg_temp.is(have text, want text, description text) RETURNS text LANGUAGE sql
+  AS 'INSERT INTO tap VALUES (have = want, description || '' => '' || have) RETURNING have';
+CREATE FUNCTION pg_temp.matches(have text, regex text, description text) RETURNS text LANGUAGE sql
+  AS 'INSERT INTO tap VALUES (have ~ regex, description || '' => '' || have) RETURNING have';
+CREATE FUNCTION pg_temp.skip(why text, how_many integer) RETURNS text LANGUAGE sql
+  AS 'INSERT INTO tap VALUES (NULL, ''skip '' || why) RETURNING why';
+CREATE FUNCTION pg_temp.finish() RETURNS SETOF text LANGUAGE sql AS 'SELECT ''done''';
+"""
+
+
+def run_with_stand_ins(conn: Any, text: str) -> list[tuple[bool | None, str]]:
+    """TEXT run with a minimal stand-in for the pgTAP functions it uses (the embedded PostgreSQL
+    has no pgTAP; tests/test_pgtap.py runs the real one under pg_prove where it is installed)."""
+    conn.execute(STAND_INS)
+    body = text.replace("CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;", "")
+    for name in ("plan", "is", "matches", "skip"):
+        body = body.replace(f"SELECT {name}(", f"SELECT pg_temp.{name}(")
+    body = body.replace("FROM finish()", "FROM pg_temp.finish()")
+    conn.execute(body.replace("ROLLBACK;", "COMMIT;").replace("BEGIN;", ""))
+    return conn.execute("SELECT ok, description FROM tap").fetchall()
+
+
 def test_pgtap_export_runs_the_same_matrix(empty_db: LocalDatabase, tmp_path: Path) -> None:
-    """The export, run with a minimal stand-in for the four pgTAP functions it uses (the embedded
-    PostgreSQL has no pgTAP), reports the same verdicts as the probe."""
+    """The export reports the same verdicts as the probe, skips what the probe skipped (with its
+    reason), and is the same bytes every time for the same spec."""
     config = Config()
     with empty_db.connect() as conn:
         apply_legacy_schema(conn)
+        # One legacy bucket gone: its cells are skipped, in the probe and in the export.
+        conn.execute("DELETE FROM storage.buckets WHERE id = 'voice-notes'")
     apply(empty_db, "policies", force_order=True)
     run = probe(empty_db.url, config, mode="create")
     text = pgtap.export(run, tmp_path / "access_test.sql").read_text()
-    assert text.count("SELECT is(") + text.count("SELECT matches(") == 5 * 22
+    again = pgtap.render(probe(empty_db.url, config, mode="create"))
+    assert again == text  # derived fixture ids: a committed supabase/tests/ file does not churn
+    skipped = run.skipped
+    assert len(skipped) == 5 * 5
+    assert all("bucket voice-notes does not exist" in (o.skip_reason or "") for o in skipped)
+    assert text.count("SELECT skip(") == len(skipped)
+    assert text.count("SELECT is(") + text.count("SELECT matches(") == len(run.observations) - len(skipped)
+    assert f"SELECT plan({len(run.observations)});" in text
+    assert "CREATE SCHEMA IF NOT EXISTS extensions;" in text
     with empty_db.connect() as conn:
-        conn.execute("""
-            CREATE TEMP TABLE tap (ok boolean, description text);
-            CREATE FUNCTION pg_temp.plan(integer) RETURNS text LANGUAGE sql AS 'SELECT ''1..'' || $1';
-           CREATE FUNCTION pg_temp.is(have text, want text, description text) RETURNS text LANGUAGE sql
-             AS 'INSERT INTO tap VALUES (have = want, description || '' => '' || have) RETURNING have';
-           CREATE FUNCTION pg_temp.matches(have text, regex text, description text) RETURNS text LANGUAGE sql
-             AS 'INSERT INTO tap VALUES (have ~ regex, description || '' => '' || have) RETURNING have';
-            CREATE FUNCTION pg_temp.finish() RETURNS SETOF text LANGUAGE sql AS 'SELECT ''done''';
-        """)
-        body = text.replace("CREATE EXTENSION IF NOT EXISTS pgtap WITH SCHEMA extensions;", "")
-        body = body.replace("SELECT plan(", "SELECT pg_temp.plan(").replace(
-            "SELECT is(", "SELECT pg_temp.is("
-        )
-        body = body.replace("SELECT matches(", "SELECT pg_temp.matches(").replace(
-            "FROM finish()", "FROM pg_temp.finish()"
-        )
-        conn.execute(body.replace("ROLLBACK;", "COMMIT;").replace("BEGIN;", ""))
-        results = conn.execute("SELECT ok, description FROM tap").fetchall()
-    assert len(results) == 5 * 22
-    assert [d for ok, d in results if not ok] == []
+        results = run_with_stand_ins(conn, text)
+    assert len(results) == len(run.observations)
+    assert [d for ok, d in results if ok is False] == []
+    assert sum(ok is None for ok, _d in results) == len(skipped)
 
 
 def test_html_renders_in_chromium(legacy_run: ProbeRun, tmp_path: Path) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if browser is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium); the HTML report is not rendered")
+    flags = chromium(tmp_path)
     page = reports.write_probe(legacy_run, ["html"], tmp_path)[0]
     html = page.read_text()
     assert "<script" not in html and "http://" not in html and "https://" not in html
-    flags = [
+    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr
+    assert 'id="matrix"' in dom.stdout
+    assert dom.stdout.count('class="cell leak"') == legacy_run.counts()["leak"]
+    assert dom.stdout.count('class="cell break"') == legacy_run.counts()["break"]
+    # Every cell links to its evidence on the page; every denial shows its evidence in the cell.
+    links = re.findall(r'<td class="cell[^"]*"[^>]*><a href="#([^"]+)"', dom.stdout)
+    assert len(links) == len(legacy_run.observations)
+    assert all(f'id="{target}"' in dom.stdout for target in links)
+    denied = [o for o in legacy_run.observations if o.outcome != "allowed"]
+    assert dom.stdout.count('<span class="why">') == len(denied)
+    assert all(f'<span class="why">{escape(evidence(o), quote=False)}</span>' in dom.stdout for o in denied)
+    shot = tmp_path / "probe.png"
+    rendered = subprocess.run(
+        [*flags, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    assert shot.stat().st_size > 10_000  # a painted grid, not a blank page
+
+
+def chromium(tmp_path: Path) -> list[str]:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); the HTML report is not rendered")
+    return [
         browser,
         "--headless",
         "--no-sandbox",
@@ -169,17 +214,43 @@ def test_html_renders_in_chromium(legacy_run: ProbeRun, tmp_path: Path) -> None:
         f"--user-data-dir={tmp_path / 'profile'}",
         "--window-size=1600,2400",
     ]
-    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+
+
+def test_compare_html_shows_before_and_after_in_chromium(
+    empty_db: LocalDatabase, legacy_run: ProbeRun, tmp_path: Path
+) -> None:
+    flags = chromium(tmp_path)
+    apply(empty_db, "policies", force_order=True)
+    after = probe(empty_db.url, Config(), label="after")
+    changes = compare_runs(legacy_run, after)
+    written = reports.write_probe(after, ["md", "html"], tmp_path, compared=(legacy_run, changes))
+    assert sorted(p.name for p in written) == [
+        "probe.compare.html",
+        "probe.compare.md",
+        "probe.html",
+        "probe.md",
+    ]
+    page = tmp_path / "probe.compare.html"
+    dom = subprocess.run(
+        [*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
+    )
     assert dom.returncode == 0, dom.stderr
-    assert 'id="matrix"' in dom.stdout
-    assert dom.stdout.count('class="cell leak"') == legacy_run.counts()["leak"]
-    assert dom.stdout.count('class="cell break"') == legacy_run.counts()["break"]
-    shot = tmp_path / "probe.png"
+    changed = re.search(r'<table id="changes">.*?</table>', dom.stdout, re.S)
+    assert changed is not None
+    # One row per changed cell: before a leak (red), after a pass; each side links to its evidence.
+    assert changed.group(0).count("<tr>") == len(changes) + 1
+    assert changed.group(0).count('class="cell leak"') == sum(c.verdict_before == "leak" for c in changes)
+    links = re.findall(r'href="#([^"]+)"', changed.group(0))
+    assert len(links) == 2 * len(changes) and all(f'id="{target}"' in dom.stdout for target in links)
+    assert dom.stdout.count('class="cell pass-allowed changed"') + dom.stdout.count(
+        'class="cell pass-denied changed"'
+    ) == sum(c.verdict_after == "pass" for c in changes)
+    shot = tmp_path / "compare.png"
     rendered = subprocess.run(
         [*flags, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120
     )
     assert rendered.returncode == 0, rendered.stderr
-    assert shot.stat().st_size > 10_000  # a painted grid, not a blank page
+    assert shot.stat().st_size > 10_000
 
 
 def test_the_demos_access_reports_are_written_before_and_after(

@@ -40,7 +40,8 @@ def write_probe(
     stem: str = "probe",
     compared: tuple[ProbeRun, list[Change]] | None = None,
 ) -> list[Path]:
-    """Write RUN in each of FORMATS under OUT_DIR; with COMPARED, also <stem>.compare.md."""
+    """Write RUN in each of FORMATS under OUT_DIR; with COMPARED, also <stem>.compare.md (and
+    <stem>.compare.html when HTML is among FORMATS)."""
     render = {
         "md": lambda: markdown.probe(run),
         "html": lambda: html.probe(run),
@@ -55,6 +56,10 @@ def write_probe(
         path = out_dir / f"{stem}.compare.md"
         path.write_text(markdown.comparison(before, run, changes), encoding="utf-8")
         written.append(path)
+        if "html" in formats:
+            path = out_dir / f"{stem}.compare.html"
+            path.write_text(html.comparison(before, run, changes), encoding="utf-8")
+            written.append(path)
     return written
 
 

@@ -16,6 +16,17 @@ def _cell(observation: Observation | None) -> str:
     return f"{MARK[observation.verdict]} {observation.outcome}"
 
 
+def skipped(run: ProbeRun) -> list[str]:
+    """The skipped cells with their reasons (a reviewer must see what was not probed)."""
+    cells = run.skipped
+    lines = ["", f"## Skipped ({len(cells)})", ""]
+    if not cells:
+        return [*lines, "None: every cell was probed."]
+    lines += ["| persona | operation | reason |", "|---|---|---|"]
+    lines += [f"| {o.persona} | `{o.operation}` | {_escape(o.skip_reason or '')} |" for o in cells]
+    return lines
+
+
 def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -28,7 +39,8 @@ def probe(run: ProbeRun) -> str:
         "",
         f"**{'PASSED' if run.passed else 'FAILED'}** — {counts['leak']} leak(s), {counts['break']} break(s), "
         f"{counts['error']} error(s), {counts['pass']} passed, {counts['skipped']} skipped · "
-        f"`{run.database}` · {run.started_at} · {run.duration_ms:.0f} ms · transport `{run.transport}`",
+        f"`{run.database}` · {run.started_at} · {run.duration_ms:.0f} ms · transport `{run.transport}`"
+        + (" · legacy tables cut over" if run.conditions.get("legacy_cut_over") else ""),
         "",
         "Each cell: what the database did; ✅ as the spec expects, 🔴 LEAK allowed where denial is expected, "
         "🟠 BREAK denied where it should be allowed, 🟣 ERROR neither (never read as a verdict).",
@@ -62,7 +74,10 @@ def probe(run: ProbeRun) -> str:
         ]
         if o.sqlstate:
             lines.append(f"- evidence: SQLSTATE `{o.sqlstate}` — {_escape(o.message or '')}")
+        elif o.message:
+            lines.append(f"- evidence: {_escape(o.message)}")
         lines += ["", "```sql", (o.statement or "").strip(), "```", ""]
+    lines += skipped(run)
     return "\n".join(lines) + "\n"
 
 

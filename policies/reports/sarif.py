@@ -15,6 +15,7 @@ PROBE_RULES = {
     "leak": ("access-leak", "Allowed where the access spec expects denial"),
     "break": ("access-break", "Denied where the access spec expects access"),
     "error": ("access-error", "The probe failed with an error that is neither allowed nor denied"),
+    "skipped": ("access-skipped", "Not probed: the database lacks what the operation needs"),
 }
 
 
@@ -49,6 +50,20 @@ def probe(run: ProbeRun) -> dict[str, Any]:
         for rid, text in PROBE_RULES.values()
     ]
     results = []
+    for o in run.skipped:
+        results.append(
+            {
+                "ruleId": PROBE_RULES["skipped"][0],
+                "kind": "notApplicable",
+                "level": "none",
+                "message": {"text": f"skipped: {o.persona} — {o.title}: {o.skip_reason}"},
+                "locations": [
+                    {"logicalLocations": [{"name": f"{o.persona}/{o.operation}", "kind": "object"}]}
+                ],
+                "partialFingerprints": {"cell": f"{o.persona}/{o.operation}/skipped"},
+                "properties": {"persona": o.persona, "operation": o.operation, "reason": o.skip_reason},
+            }
+        )
     for o in run.findings:
         rule_id, _ = PROBE_RULES[o.verdict]
         results.append(
@@ -63,7 +78,7 @@ def probe(run: ProbeRun) -> dict[str, Any]:
                 "locations": [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": f"sql/policies/probes/{o.operation}.sql"}
+                            "artifactLocation": {"uri": f"sql/policies/probes/{o.probe or o.operation}.sql"}
                         },
                         "logicalLocations": [{"name": f"{o.persona}/{o.operation}", "kind": "object"}],
                     }
