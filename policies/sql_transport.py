@@ -52,6 +52,8 @@ class SqlProbeSession:
         self.actors: dict[str, Actor] = {}
         self.fixtures: dict[str, Any] = {}
         self.setup_statements: list[str] = []
+        # Every fixture made, as (world file, its parameters): what a committed world removes.
+        self.created: list[tuple[str, dict[str, Any]]] = []
         self.conditions: dict[str, bool] = {}
         self.legacy_tables: set[str] = set()
         self.legacy_buckets: set[str] = set()
@@ -61,11 +63,12 @@ class SqlProbeSession:
     # -- the world: picked from the database, created where missing ---------------------------
 
     def _sql(self, name: str) -> str:
-        return _rendered(f"{WORLD}/{name}.sql", self.config)
+        return world_sql(name, self.config)
 
     def _setup(self, name: str, params: dict[str, Any]) -> None:
         text = self._sql(name)
         self.setup_statements.append(self._mogrify.mogrify(text, params).strip() + ";")
+        self.created.append((name, params))
         self.conn.execute(text, params)
 
     def _one(self, name: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -363,6 +366,11 @@ class SqlProbeSession:
 
 def _rendered(relative: str, config: Config) -> str:
     return sqlfiles.render(relative, identifiers(config))
+
+
+def world_sql(name: str, config: Config) -> str:
+    """The world's statement NAME (sql/policies/world/NAME.sql) in CONFIG's names."""
+    return _rendered(f"{WORLD}/{name}.sql", config)
 
 
 class SqlTransport:

@@ -28,10 +28,11 @@ TRIGGER = "chat_messages_content_only"
 # The transition window's policies on the legacy tables and on each legacy bucket (interim).
 INTERIM_TABLES_FILE = "policies/070_legacy_interim.sql"
 INTERIM_BUCKET_FILE = "policies/075_legacy_bucket.sql"
+# Policy names are identifiers (at most 63 bytes), hence short.
 INTERIM_BUCKET_POLICIES = {
-    "legacy_read": "{bucket}: uploader, the conversation's participants and admins read",
-    "legacy_upload": "{bucket}: uploaders write under their own folder",
-    "legacy_replace": "{bucket}: uploaders replace and rename their own",
+    "legacy_read": "{bucket}: uploader, participants, admins read",
+    "legacy_upload": "{bucket}: uploaders write their own folder",
+    "legacy_replace": "{bucket}: uploaders replace their own",
     "legacy_remove": "{bucket}: uploaders remove their own",
 }
 # Cut-over's own marker on the legacy tables: the policies phase never drops it (unless it
