@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from consolidation.core import sqlfiles
+from consolidation.core import db, sqlfiles
 from consolidation.stack import STORE_BUCKET, TENANT, Stack
 
 PG_BIN_ENV = "CONSOLIDATION_TEST_PG_BIN"
@@ -33,6 +33,11 @@ class LocalDatabase:
     name: str
     url: str
     store_root: Path
+
+    def __repr__(self) -> str:
+        # pytest prints a failing test's fixtures: never the password in the URL.
+        shown = f"name={self.name!r}, url={db.redact(self.url)!r}, store_root={str(self.store_root)!r}"
+        return f"LocalDatabase({shown})"
 
     def connect(self, *, autocommit: bool = True) -> psycopg.Connection:
         return psycopg.connect(self.url, autocommit=autocommit)

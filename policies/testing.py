@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from consolidation.core import db
 from consolidation.core.config import Config, load_config
 from policies.access_spec import AccessSpec, load_spec
 from policies.probes import ProbeRun, probe
@@ -25,6 +27,9 @@ def assert_access_matrix(
     SPEC is an AccessSpec or a TOML path (default: SPEC's table); with REPORT_DIR, the five
     reports are written there too (for CI artifacts). Returns the run when it passes.
     """
+    # pytest shows a failing frame's arguments, and URL holds the database's password: this frame
+    # stays out of the traceback, and the message is masked of every password the process holds.
+    __tracebackhide__ = True
     chosen_spec = spec if isinstance(spec, AccessSpec) else load_spec(spec)
     chosen_config = config if isinstance(config, Config) else load_config(config)
     run = probe(url, chosen_config, spec=chosen_spec)
@@ -40,5 +45,6 @@ def assert_access_matrix(
                 f"  {o.verdict.upper()} {o.persona} {o.operation}: expected {o.expected}, "
                 f"observed {o.outcome} ({evidence})"
             )
-        raise AccessMatrixError("\n".join(lines))
+        secrets = db.secrets_given(os.environ, [url])
+        raise AccessMatrixError(db.mask("\n".join(lines), secrets))
     return run
