@@ -39,15 +39,15 @@ def consolidate(database: LocalDatabase, *args: str) -> subprocess.CompletedProc
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
-def test_policy_set(case: str, empty_db: LocalDatabase, tmp_path: Path) -> None:
+def test_policy_set(case: str, empty_db_each_pg: LocalDatabase, tmp_path: Path) -> None:
     folder = CASES / case
     expected = tomllib.loads((folder / "expected.toml").read_text())
-    chat_world(empty_db, (folder / "policies.sql").read_text())
+    chat_world(empty_db_each_pg, (folder / "policies.sql").read_text())
     if "install" in expected:
-        installed = consolidate(empty_db, "policies", "apply", *expected["install"])
+        installed = consolidate(empty_db_each_pg, "policies", "apply", *expected["install"])
         assert installed.returncode == 0, installed.stderr
 
-    done = consolidate(empty_db, "probe", "--format", "json,junit", "--out", str(tmp_path))
+    done = consolidate(empty_db_each_pg, "probe", "--format", "json,junit", "--out", str(tmp_path))
 
     assert done.returncode == expected["exit_code"], done.stdout + done.stderr
     report = json.loads((tmp_path / "probe.json").read_text())

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from consolidation.pytest_plugin import LocalDatabase
+from consolidation.core.errors import StackError
+from consolidation.pytest_plugin import PG_BIN_ENV, LocalDatabase
 from consolidation.stack import Stack
+
+
+def _any_free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def as_user(conn: psycopg.Connection, role: str, claims: dict | None) -> None:
@@ -125,3 +135,50 @@ def test_bare_delete_on_storage_objects_is_blocked(empty_db: LocalDatabase) -> N
         conn.execute("SELECT set_config('storage.allow_delete_query', 'true', true)")
         assert conn.execute("DELETE FROM storage.objects RETURNING name").fetchall() == [("f.txt",)]
         conn.rollback()
+
+
+def test_an_apps_revokes_survive_a_restart_and_reset_restores_supabases_defaults(tmp_path: Path) -> None:
+    """The contract is applied when the stack is created, never over an app's later changes."""
+    stack = Stack(tmp_path / "stack")
+    stack.up(port=_any_free_port(), pg_bin=os.environ.get(PG_BIN_ENV) or None)
+    try:
+        with psycopg.connect(stack.database_url(), autocommit=True) as conn:
+            conn.execute("CREATE TABLE public.ledger (id int)")
+            conn.execute("REVOKE ALL ON public.ledger FROM anon, authenticated")
+            conn.execute(
+                "CREATE FUNCTION public.close_books() RETURNS void LANGUAGE sql SECURITY DEFINER "
+                "SET search_path = '' AS 'SELECT'"
+            )
+            conn.execute("REVOKE EXECUTE ON FUNCTION public.close_books() FROM PUBLIC, anon, authenticated")
+            conn.execute("ALTER ROLE authenticated SET statement_timeout = '1min'")
+
+        def state() -> tuple[bool, bool, bool, str]:
+            with psycopg.connect(stack.database_url()) as conn:
+                return conn.execute(
+                    "SELECT has_table_privilege('anon', 'public.ledger', 'SELECT'), "
+                    "has_table_privilege('service_role', 'public.ledger', 'SELECT'), "
+                    "has_function_privilege('authenticated', 'public.close_books()', 'EXECUTE'), "
+                    "(SELECT c FROM pg_db_role_setting s, unnest(s.setconfig) c "
+                    " WHERE s.setrole = 'authenticated'::regrole AND c LIKE 'statement_timeout=%')"
+                ).fetchone()
+
+        assert state() == (False, True, False, "statement_timeout=1min")
+        stack.up()
+        assert state() == (False, True, False, "statement_timeout=1min")
+        stack.down()
+        assert stack.up().contract_current
+        assert state() == (False, True, False, "statement_timeout=1min")
+
+        # reset puts Supabase's roles and defaults back; the app's own objects keep their grants.
+        assert stack.reset().contract_current
+        assert state() == (False, True, False, "statement_timeout=8s")
+    finally:
+        stack.down()
+
+
+def test_reset_needs_a_running_stack(tmp_path: Path) -> None:
+    stack = Stack(tmp_path / "stack")
+    stack.up(port=_any_free_port(), pg_bin=os.environ.get(PG_BIN_ENV) or None)
+    stack.down()
+    with pytest.raises(StackError, match="not running"):
+        stack.reset()
