@@ -33,7 +33,8 @@ SELECT
                                       c.convalidated) ORDER BY c.conrelid::regclass::text, c.conname)
    FROM pg_constraint AS c
    WHERE c.conrelid IN ('public.chat_messages'::regclass, 'public.chat_sessions'::regclass)),
-  (SELECT jsonb_agg(jsonb_build_array(pg_get_indexdef(x.indexrelid), x.indisvalid) ORDER BY 1)
+  (SELECT jsonb_agg(jsonb_build_array(pg_get_indexdef(x.indexrelid), x.indisvalid)
+                    ORDER BY pg_get_indexdef(x.indexrelid))
    FROM pg_index AS x
    WHERE x.indrelid IN ('public.chat_messages'::regclass, 'public.chat_sessions'::regclass)),
   (SELECT jsonb_agg(jsonb_build_array(a.attname, a.attnotnull) ORDER BY a.attnum)
@@ -43,7 +44,7 @@ SELECT
   (SELECT jsonb_agg(jsonb_build_array(c.oid::regclass::text, c.relrowsecurity, c.relforcerowsecurity,
                                       c.relacl::text) ORDER BY c.oid::regclass::text)
    FROM pg_class AS c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'),
-  (SELECT jsonb_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc AS p
+  (SELECT jsonb_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text) FROM pg_proc AS p
    WHERE p.pronamespace = to_regnamespace('chat_private')),
   to_regnamespace('chat_private') IS NOT NULL,
   (SELECT count(*) FROM pg_trigger WHERE tgname = 'chat_messages_content_only')
