@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -13,6 +14,7 @@ import pytest
 from consolidation.core.config import Config
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 from policies import classify
+from policies.access_spec import load_spec
 from policies.classify import Outcome, Verdict
 from policies.probes import compare_runs, probe
 
@@ -190,3 +192,46 @@ def test_assertion_helper_for_users_ci(empty_db: LocalDatabase) -> None:
         assert_access_matrix(empty_db.url)
     assert consolidate(empty_db, "policies", "apply").returncode == 0
     assert assert_access_matrix(empty_db.url).passed
+
+
+def test_claims_per_persona_probe_an_mfa_policy(empty_db: LocalDatabase) -> None:
+    """A restrictive policy demanding aal2 shuts out a password-only session (aal1, as the
+    probe's tokens say by default) and lets one through once the spec gives it aal2."""
+    with empty_db.connect() as conn:
+        apply_legacy_schema(conn)
+    assert consolidate(empty_db, "policies", "apply").returncode == 0
+    with empty_db.connect() as conn:
+        conn.execute(
+            "CREATE POLICY mfa ON chat_messages AS RESTRICTIVE FOR SELECT TO authenticated "
+            "USING ((SELECT auth.jwt() ->> 'aal') = 'aal2')"
+        )
+    spec = load_spec()
+    password_only = probe(empty_db.url, Config(), spec=spec, mode="create")
+    assert password_only.cell("messages.read", "participant").verdict == "break"
+    mfa = spec.model_copy(update={"claims": {"participant": {"aal": "aal2", "amr": [{"method": "totp"}]}}})
+    passed = probe(empty_db.url, Config(), spec=mfa, mode="create")
+    assert passed.cell("messages.read", "participant").verdict == "pass"
+    assert passed.cell("messages.read", "admin").verdict == "break"
+
+
+def test_each_api_sets_its_own_settings(empty_db: LocalDatabase) -> None:
+    """Tables: PostgREST's settings only; storage: the Storage API's, per-claim ones included."""
+    with empty_db.connect() as conn:
+        apply_legacy_schema(conn)
+    assert consolidate(empty_db, "policies", "apply").returncode == 0
+    run = probe(empty_db.url, Config(), mode="create")
+    table = run.cell("messages.read", "participant").settings
+    storage = run.cell("files.read", "participant").settings
+    assert "'request.jwt.claim.sub'" not in table and "'request.jwt.claim.role'" not in table
+    for name in ("request.jwt.claims", "request.headers", "request.cookies", "request.method",
+                 "request.path", "statement_timeout", "search_path"):
+        assert f"'{name}'" in table, name
+    assert "'8s'" in table and '\'"public", "public", "extensions"\'' in table
+    for name in ("request.jwt.claim.sub", "request.jwt.claim.role", "request.jwt", "request.headers",
+                 "storage.operation", "storage.allow_delete_query"):
+        assert f"'{name}'" in storage, name
+    claims = json.loads(re.search(r"'request.jwt.claims', '([^']*)'", table).group(1))
+    assert {"aal", "amr", "session_id", "exp", "iat", "is_anonymous", "iss", "aud", "sub"} <= set(claims)
+    assert claims["aal"] == "aal1" and claims["exp"] > claims["iat"]
+    anon = run.cell("messages.read", "anon").settings
+    assert "'3s'" in anon and '"role": "anon"' in anon
