@@ -52,10 +52,10 @@ def state(conn: psycopg.Connection) -> tuple:
 @pytest.mark.parametrize("include_legacy", [False, True])
 @pytest.mark.parametrize("case", ["legacy_permissive", "handwritten_select_only"])
 def test_apply_then_rollback_restores_exactly(
-    case: str, include_legacy: bool, empty_db: LocalDatabase
+    case: str, include_legacy: bool, empty_db_each_pg: LocalDatabase
 ) -> None:
     config = Config()
-    with world(empty_db, case) as conn:
+    with world(empty_db_each_pg, case) as conn:
         before = state(conn)
         install.apply(conn, config, journal.start_run(conn, config, "test"), include_legacy=include_legacy)
         assert state(conn) != before
