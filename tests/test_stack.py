@@ -174,11 +174,5 @@ def test_an_apps_revokes_survive_a_restart_and_reset_restores_supabases_defaults
         assert state() == (False, True, False, "statement_timeout=8s")
     finally:
         stack.down()
-
-
-def test_reset_needs_a_running_stack(tmp_path: Path) -> None:
-    stack = Stack(tmp_path / "stack")
-    stack.up(port=_any_free_port(), pg_bin=os.environ.get(PG_BIN_ENV) or None)
-    stack.down()
     with pytest.raises(StackError, match="not running"):
         stack.reset()
