@@ -167,6 +167,8 @@ class Stack:
         Only a stack being created gets the contract: a restarted one keeps whatever the app
         changed since (`reset` applies the contract again on purpose)."""
         existing = self.settings() if self.settings_file.is_file() else None
+        if existing:
+            self._refuse_unrecorded(existing)
         if existing and self._running(existing):
             if port and port != existing.port:
                 raise StackError(
@@ -211,22 +213,25 @@ class Stack:
         changed (its own tables and data stay). Also how a stack made by an older version is
         upgraded."""
         settings = self.settings()
+        self._refuse_unrecorded(settings)
         if not self._running(settings):
             raise StackError(
                 f"the stack in {self.directory} is not running",
                 hint="start it with `consolidate stack up`, then reset it",
             )
-        with psycopg.connect(self.admin_url(), connect_timeout=5) as conn:
-            bootstrap = conn.execute("SELECT rolname FROM pg_roles WHERE oid = 10").fetchone()[0]
-        if bootstrap != SUPERUSER:
+        self.apply_contract()
+        return self.status()
+
+    def _refuse_unrecorded(self, settings: StackSettings) -> None:
+        """A stack made before the contract was recorded has postgres as its bootstrap
+        superuser, which no contract can demote: it must be made anew."""
+        if settings.contract is None and (self.pgdata / "PG_VERSION").is_file():
             raise StackError(
-                f"the stack in {self.directory} was created with {bootstrap} as its superuser, "
-                f"which cannot be demoted as on Supabase",
+                f"the stack in {self.directory} has no contract recorded: an earlier version made it "
+                "(its postgres role is a superuser, Supabase's is not), or making it failed",
                 hint=f"make a new stack: `consolidate stack down`, remove {self.directory}, "
                 "`consolidate stack up` (its data is not kept)",
             )
-        self.apply_contract()
-        return self.status()
 
     def down(self) -> StackStatus:
         settings = self.settings()
@@ -265,7 +270,7 @@ class Stack:
                 if dbname == CONTRACT_DATABASES[0]:
                     # Client-side binding: ALTER ROLE takes no parameters; the statement is not logged.
                     ClientCursor(conn).execute(
-                        sqlfiles.load("stack/app_role_password.sql"), {"password": settings.password}
+                        sqlfiles.load("stack/login_passwords.sql"), {"password": settings.password}
                     )
         self._save(replace(settings, contract=contract_fingerprint()))
 

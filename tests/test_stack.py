@@ -163,6 +163,11 @@ def test_an_apps_revokes_survive_a_restart_and_reset_restores_supabases_defaults
                 ).fetchone()
 
         assert state() == (False, True, False, "statement_timeout=1min")
+        # PostgREST's login works, and it can become only the API roles.
+        with psycopg.connect(stack.database_url().replace("postgres:", "authenticator:", 1)) as api:
+            api.execute("SET ROLE anon")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                api.execute("SET ROLE postgres")
         stack.up()
         assert state() == (False, True, False, "statement_timeout=1min")
         stack.down()
@@ -176,3 +181,15 @@ def test_an_apps_revokes_survive_a_restart_and_reset_restores_supabases_defaults
         stack.down()
     with pytest.raises(StackError, match="not running"):
         stack.reset()
+
+
+def test_a_stack_made_before_postgres_was_demoted_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "pgdata").mkdir()
+    (tmp_path / "pgdata" / "PG_VERSION").write_text("18\n")
+    (tmp_path / "stack.json").write_text(
+        json.dumps({"port": 1, "pg_bin": "/nowhere", "password": "x", "server_user": None})
+    )
+    for command in (Stack(tmp_path).up, Stack(tmp_path).reset):
+        with pytest.raises(StackError, match="no contract recorded") as refused:
+            command()
+        assert "make a new stack" in (refused.value.hint or "")
