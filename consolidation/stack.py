@@ -210,8 +210,8 @@ class Stack:
     def reset(self) -> StackStatus:
         """Apply this version's contract again on the running stack: Supabase's roles, grants,
         schemas and default privileges come back as a new project has them, over whatever an app
-        changed (its own tables and data stay). Also how a stack made by an older version is
-        upgraded."""
+        changed (its own tables and data stay). Also how a stack made with an earlier version's
+        contract is brought up to date."""
         settings = self.settings()
         self._refuse_unrecorded(settings)
         if not self._running(settings):

@@ -193,3 +193,32 @@ def test_a_stack_made_before_postgres_was_demoted_is_refused_with_what_to_do(tmp
         with pytest.raises(StackError, match="no contract recorded") as refused:
             command()
         assert "make a new stack" in (refused.value.hint or "")
+
+
+def test_storage_search_and_operation_helpers(empty_db: LocalDatabase) -> None:
+    with empty_db.connect(autocommit=False) as conn:
+        conn.execute("INSERT INTO storage.buckets (id, name) VALUES ('b1', 'b1')")
+        conn.execute(
+            "INSERT INTO storage.objects (bucket_id, name, owner) VALUES "
+            "('b1', 'a/one.txt', NULL), ('b1', 'a/deeper/two.txt', NULL), ('b1', 'a/Three.txt', NULL), "
+            "('b1', 'b/four.txt', NULL)"
+        )
+        listed = conn.execute("SELECT name, id IS NULL FROM storage.search('a/', 'b1')").fetchall()
+        assert listed == [("deeper", True), ("one.txt", False), ("Three.txt", False)]
+        assert conn.execute("SELECT name FROM storage.search('a/', 'b1', search => 'on')").fetchall() == [
+            ("one.txt",)
+        ]
+        assert conn.execute("SELECT count(*) FROM storage.search('a/', 'b1', 1, 1, 1)").fetchone() == (1,)
+        # The caller's policies decide what it lists (SECURITY INVOKER).
+        conn.execute(
+            "CREATE POLICY mine ON storage.objects FOR SELECT TO authenticated USING (name LIKE 'b/%')"
+        )
+        as_user(conn, "authenticated", {"sub": str(uuid.uuid4()), "role": "authenticated"})
+        assert conn.execute("SELECT name FROM storage.search('', 'b1')").fetchall() == [("b",)]
+        conn.execute("SELECT set_config('storage.operation', 'storage.object.upload', true)")
+        assert conn.execute(
+            "SELECT storage.operation(), storage.allow_only_operation('object.upload'), "
+            "storage.allow_only_operation('storage.object.delete'), "
+            "storage.allow_any_operation(ARRAY['object.delete', 'storage.object.upload'])"
+        ).fetchone() == ("storage.object.upload", True, False, True)
+        conn.rollback()

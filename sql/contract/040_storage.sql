@@ -166,8 +166,9 @@ $$;
 
 -- The list the Storage API's POST /object/list/<bucket> returns: one level below PREFIX,
 -- folders (no id) and files, names relative to PREFIX, as the caller's policies allow
--- (SECURITY INVOKER). Same signature and columns as the Storage API's own function
--- (0063-fix-search-name-relative-to-prefix); LEVELS is kept for the signature only, as there.
+-- (SECURITY INVOKER), matched and sorted case-insensitively. Same signature and columns as the
+-- Storage API's own function (0063-fix-search-name-relative-to-prefix); LEVELS is kept for the
+-- signature only, as there.
 CREATE OR REPLACE FUNCTION storage.search(
   prefix text,
   bucketname text,
@@ -205,10 +206,10 @@ AS $$
   ORDER BY
     CASE WHEN lower(sortorder) = 'desc' THEN NULL ELSE
       CASE lower(sortcolumn) WHEN 'updated_at' THEN updated_at::text WHEN 'created_at' THEN created_at::text
-        WHEN 'last_accessed_at' THEN last_accessed_at::text ELSE name END END COLLATE "C" ASC,
+        WHEN 'last_accessed_at' THEN last_accessed_at::text ELSE lower(name) END END COLLATE "C" ASC,
     CASE WHEN lower(sortorder) = 'desc' THEN
       CASE lower(sortcolumn) WHEN 'updated_at' THEN updated_at::text WHEN 'created_at' THEN created_at::text
-        WHEN 'last_accessed_at' THEN last_accessed_at::text ELSE name END END COLLATE "C" DESC,
+        WHEN 'last_accessed_at' THEN last_accessed_at::text ELSE lower(name) END END COLLATE "C" DESC,
     name COLLATE "C"
   LIMIT least(coalesce(limits, 100), 1500) OFFSET coalesce(offsets, 0)
 $$;
