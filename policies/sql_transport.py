@@ -26,9 +26,9 @@ from policies.transport import Actor, Attempt, bearer_token
 WORLD = "policies/world"
 CUT_OVER = "legacy_cut_over"
 # A probe that hangs (a lock held elsewhere) must fail as an error, not stall the matrix; a
-# table operation runs under its role's own timeout instead, as through PostgREST.
+# table operation runs under its roles' own timeouts, where they have them, as through PostgREST.
 STATEMENT_TIMEOUT = "5s"
-# The login PostgREST connects as: its statement_timeout holds for a role without its own.
+# The login PostgREST connects as: its settings hold for the session, the role's on top.
 AUTHENTICATOR = "authenticator"
 # Supabase's PostgREST: db-extra-search-path = "public, extensions", after the requested schema.
 EXTRA_SEARCH_PATH = ("public", "extensions")
@@ -54,7 +54,7 @@ class SqlProbeSession:
         self._mogrify = ClientCursor(conn)
         self._trigger_functions: dict[str, bool] = {}
         self.issued_at = int(time.time())
-        self.role_timeouts: dict[str, str] = {}
+        self.role_settings: dict[str, dict[str, str]] = {}
 
     # -- the world: picked from the database, created where missing ---------------------------
 
@@ -87,7 +87,8 @@ class SqlProbeSession:
 
     def build(self) -> None:
         roles = [AUTHENTICATOR, "anon", "authenticated", "service_role"]
-        self.role_timeouts = dict(self.conn.execute(self._sql("role_timeouts"), {"roles": roles}).fetchall())
+        for role, name, value in self.conn.execute(self._sql("role_settings"), {"roles": roles}):
+            self.role_settings.setdefault(role, {})[name] = value
         admin_roles = list(self.config.policies.admin_roles)
         bucket = self.config.storage.target_bucket
         self._setup("create_bucket", {"bucket": bucket})
@@ -246,8 +247,8 @@ class SqlProbeSession:
         return self._sql("act_as_postgrest"), {
             "search_path": ", ".join(sqlfiles.quote(sql.Identifier(s)) for s in (schema, *EXTRA_SEARCH_PATH)),
             "role": actor.role,
-            "statement_timeout": self.role_timeouts.get(
-                actor.role, self.role_timeouts.get(AUTHENTICATOR, STATEMENT_TIMEOUT)
+            "role_settings": json.dumps(
+                {**self.role_settings.get(AUTHENTICATOR, {}), **self.role_settings.get(actor.role, {})}
             ),
             "claims": json.dumps(claims),
             "method": api.method,

@@ -224,9 +224,11 @@ def test_each_api_sets_its_own_settings(empty_db: LocalDatabase) -> None:
     storage = run.cell("files.read", "participant").settings
     assert "'request.jwt.claim.sub'" not in table and "'request.jwt.claim.role'" not in table
     for name in ("request.jwt.claims", "request.headers", "request.cookies", "request.method",
-                 "request.path", "statement_timeout", "search_path"):
+                 "request.path", "search_path"):
         assert f"'{name}'" in table, name
-    assert "'8s'" in table and '\'"public", "public", "extensions"\'' in table
+    # The role's own settings over its login's (authenticator: 8s and a lock_timeout).
+    assert '"statement_timeout": "8s"' in table and '"lock_timeout": "8s"' in table
+    assert '\'"public", "public", "extensions"\'' in table
     for name in ("request.jwt.claim.sub", "request.jwt.claim.role", "request.jwt", "request.headers",
                  "storage.operation", "storage.allow_delete_query"):
         assert f"'{name}'" in storage, name
@@ -234,4 +236,4 @@ def test_each_api_sets_its_own_settings(empty_db: LocalDatabase) -> None:
     assert {"aal", "amr", "session_id", "exp", "iat", "is_anonymous", "iss", "aud", "sub"} <= set(claims)
     assert claims["aal"] == "aal1" and claims["exp"] > claims["iat"]
     anon = run.cell("messages.read", "anon").settings
-    assert "'3s'" in anon and '"role": "anon"' in anon
+    assert '"statement_timeout": "3s"' in anon and '"role": "anon"' in anon
