@@ -60,17 +60,12 @@ class Fidelity:
     stale_differences: tuple[str, ...]
     unavailable_extensions: tuple[str, ...]
 
-    @property
-    def clean(self) -> bool:
-        return not self.mismatches and not self.stale_differences
-
 
 def read_catalog(conn: psycopg.Connection, expectation: Expectation) -> Facts:
     """The facts the expectation speaks of, as this database has them."""
     args = {
         "roles": list(expectation.roles),
         "schemas": list(expectation.schemas),
-        "reserved": list(expectation.reserved_schemas),
         "extensions": list(expectation.extensions),
         "callers": list(expectation.callers),
     }
