@@ -37,7 +37,8 @@ GRANT pg_monitor, pg_read_all_data, pg_signal_backend TO postgres;
 -- The admin roles stand in for supautils.policy_grants, which lets postgres create, alter and
 -- drop policies (only) on auth, storage and realtime tables it does not own: membership gives
 -- it the owner's rights, and the guard in 060_guard.sql refuses everything but policies (and
--- what its own grants allow) as the owner would. It cannot SET ROLE to them, as on Supabase.
+-- what its own grants allow) as the owner would. From 16 it cannot SET ROLE to them, as on
+-- Supabase; 15 has no such grant option (README: what still differs).
 DO $$
 BEGIN
   IF current_setting('server_version_num')::int >= 160000 THEN
