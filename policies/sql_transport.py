@@ -1,17 +1,19 @@
-"""Probe transport by SQL impersonation: act as each persona the way PostgREST and the Storage
-API do (role and JWT claims, transaction-local), inside one transaction that is always rolled
-back, one savepoint per operation."""
+"""Probe transport by SQL impersonation: act as each persona the way PostgREST (table
+operations) and the Storage API (storage operations) do, each with exactly the settings that
+API sets (role, JWT claims, request, timeouts; transaction-local), inside one transaction that
+is always rolled back, one savepoint per operation."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg import ClientCursor
+from psycopg import ClientCursor, sql
 from psycopg.types.json import Jsonb
 
 from consolidation.core import sqlfiles
@@ -19,12 +21,17 @@ from consolidation.core.config import Config
 from consolidation.core.names import policy_identifiers as identifiers
 from policies import classify
 from policies.access_spec import AccessSpec, Operation
-from policies.transport import Actor, Attempt
+from policies.transport import Actor, Attempt, bearer_token
 
 WORLD = "policies/world"
 CUT_OVER = "legacy_cut_over"
-# A probe that hangs (a lock held elsewhere) must fail as an error, not stall the matrix.
+# A probe that hangs (a lock held elsewhere) must fail as an error, not stall the matrix; a
+# table operation runs under its roles' own timeouts, where they have them, as through PostgREST.
 STATEMENT_TIMEOUT = "5s"
+# The login PostgREST connects as: its settings hold for the session, the role's on top.
+AUTHENTICATOR = "authenticator"
+# Supabase's PostgREST: db-extra-search-path = "public, extensions", after the requested schema.
+EXTRA_SEARCH_PATH = ("public", "extensions")
 
 
 class _Rollback(Exception):
@@ -46,6 +53,8 @@ class SqlProbeSession:
         self.conditions: dict[str, bool] = {}
         self._mogrify = ClientCursor(conn)
         self._trigger_functions: dict[str, bool] = {}
+        self.issued_at = int(time.time())
+        self.role_settings: dict[str, dict[str, str]] = {}
 
     # -- the world: picked from the database, created where missing ---------------------------
 
@@ -77,6 +86,9 @@ class SqlProbeSession:
         return Actor(persona, "authenticated", uid, email, app_metadata, "created")
 
     def build(self) -> None:
+        roles = [AUTHENTICATOR, "anon", "authenticated", "service_role"]
+        for role, name, value in self.conn.execute(self._sql("role_settings"), {"roles": roles}):
+            self.role_settings.setdefault(role, {})[name] = value
         admin_roles = list(self.config.policies.admin_roles)
         bucket = self.config.storage.target_bucket
         self._setup("create_bucket", {"bucket": bucket})
@@ -201,22 +213,48 @@ class SqlProbeSession:
             "legacy_voice_note": f.get("legacy_voice_note"),
         }
 
-    def act_as_params(self, actor: Actor, operation: Operation) -> dict[str, Any]:
+    def act_as(self, actor: Actor, operation: Operation) -> tuple[str, dict[str, Any]]:
+        """The statement that makes this transaction ACTOR's request through OPERATION's API,
+        and its parameters."""
         api = operation.api
+        claims = actor.claims(self.issued_at, self.spec.claims.get(actor.persona))
+        token = bearer_token(claims)
+        headers = {
+            "accept": "application/json",
+            "apikey": "probe",
+            "authorization": f"Bearer {token}",
+            "x-client-info": "consolidate-probe",
+        }
+        if api.method in ("POST", "PATCH"):
+            headers["content-type"] = "application/json"
+        if api.kind == "storage":
+            return self._sql("act_as_storage"), {
+                "role": actor.role,
+                "jwt": token,
+                "sub": actor.uid or "",
+                "claims": json.dumps(claims),
+                "headers": json.dumps(headers),
+                "method": api.method,
+                "path": f"/object/{self.fixtures['bucket']}",
+                "operation": api.operation or "",
+            }
         table = (
             operation.id.split(".")[-2] if operation.id.startswith("legacy.") else operation.id.split(".")[0]
         )
-        storage = api.kind == "storage"
-        return {
+        schema = self.config.tables.schema_
+        if api.method in ("POST", "PATCH", "DELETE"):
+            headers["prefer"] = "return=representation"
+        return self._sql("act_as_postgrest"), {
+            "search_path": ", ".join(sqlfiles.quote(sql.Identifier(s)) for s in (schema, *EXTRA_SEARCH_PATH)),
             "role": actor.role,
-            "claims": json.dumps(actor.claims()),
-            "sub": actor.uid or "",
-            "email": actor.email or "",
+            "role_settings": json.dumps(
+                {**self.role_settings.get(AUTHENTICATOR, {}), **self.role_settings.get(actor.role, {})}
+            ),
+            "claims": json.dumps(claims),
             "method": api.method,
-            "path": f"/object/{self.fixtures['bucket']}" if storage else f"/{table}",
-            "operation": api.operation or "",
-            # The Storage API sets this before every statement it runs (its DELETEs need it).
-            "allow_delete": "true" if storage else "false",
+            "path": f"/{table}",
+            "headers": json.dumps(headers),
+            "cookies": "{}",
         }
 
     def statement(self, actor: Actor, operation: Operation) -> tuple[str, dict[str, Any]]:
@@ -231,8 +269,7 @@ class SqlProbeSession:
     def attempt(self, actor: Actor, operation: Operation) -> Attempt:
         text, params = self.statement(actor, operation)
         shown = self._mogrify.mogrify(text, params).strip()
-        act_as = self._sql("act_as")
-        settings_params = self.act_as_params(actor, operation)
+        act_as, settings_params = self.act_as(actor, operation)
         settings = self._mogrify.mogrify(act_as, settings_params).strip()
         failure: psycopg.Error | None = None
         rows = 0

@@ -54,16 +54,16 @@ def state(conn: psycopg.Connection) -> tuple:
 @pytest.mark.parametrize("include_legacy", [False, True])
 @pytest.mark.parametrize("case", ["legacy_permissive", "handwritten_select_only"])
 def test_apply_then_rollback_restores_exactly(
-    case: str, include_legacy: bool, empty_db: LocalDatabase
+    case: str, include_legacy: bool, empty_db_each_pg: LocalDatabase
 ) -> None:
-    with world(empty_db, case) as conn:
+    with world(empty_db_each_pg, case) as conn:
         before = state(conn)
-        apply(empty_db, "policies", force_order=True, include_legacy=include_legacy)
+        apply(empty_db_each_pg, "policies", force_order=True, include_legacy=include_legacy)
         assert state(conn) != before
-        rollback(empty_db, "policies")
+        rollback(empty_db_each_pg, "policies")
         assert state(conn) == before
         with pytest.raises(UsageError, match="has not been applied"):
-            rollback(empty_db, "policies")
+            rollback(empty_db_each_pg, "policies")
 
 
 def test_reapply_then_rollback_returns_to_the_first_apply(empty_db: LocalDatabase) -> None:

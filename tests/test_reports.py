@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -13,7 +14,8 @@ import pytest
 from conftest import apply
 
 from consolidation.core.config import Config
-from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
+from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
+from consolidation.stack import Stack
 from policies import pgtap, reports
 from policies.access_check import lint_and_report
 from policies.probes import ProbeRun, probe
@@ -148,6 +150,34 @@ def test_pgtap_export_runs_the_same_matrix(empty_db: LocalDatabase, tmp_path: Pa
         results = conn.execute("SELECT ok, description FROM tap").fetchall()
     assert len(results) == 5 * 22
     assert [d for ok, d in results if not ok] == []
+
+
+def test_pgtap_export_passes_under_pg_prove(local_stack_pg15: Stack, tmp_path: Path) -> None:
+    """As `supabase test db` runs it: pg_prove, Debian's pgTAP, PostgreSQL 15, as postgres."""
+    pg_prove = shutil.which("pg_prove")
+    if pg_prove is None:
+        pytest.skip("pg_prove is not installed (apt-get install libtap-parser-sourcehandler-pgtap-perl)")
+    cluster = LocalCluster(local_stack_pg15)
+    database = cluster.create(f"test_pgtap_{os.getpid()}")
+    try:
+        config = Config()
+        with database.connect() as conn:
+            apply_legacy_schema(conn)
+        apply(database, "policies", force_order=True)
+        run = probe(database.url, config, mode="create")
+        test_file = pgtap.export(run, tmp_path / "access_test.sql")
+        psql = Path(local_stack_pg15.settings().pg_bin) / "psql"
+        done = subprocess.run(
+            [pg_prove, "--psql-bin", str(psql), "--dbname", database.url, "--verbose", str(test_file)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        cluster.drop(database)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert f"ok {5 * 22} - " in done.stdout and "not ok" not in done.stdout
+    assert "Result: PASS" in done.stdout
 
 
 def test_html_renders_in_chromium(legacy_run: ProbeRun, tmp_path: Path) -> None:
