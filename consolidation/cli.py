@@ -542,6 +542,8 @@ def _print_status(status: Any) -> None:
         rows["server"] = f"PostgreSQL {status.server_version} (pid {status.pid})"
     if status.pg_bin:
         rows["binaries"] = status.pg_bin
+    if status.contract_current is not None:
+        rows["contract"] = "current" if status.contract_current else "outdated: run `consolidate stack reset`"
     summary("stack", rows)
 
 
@@ -555,6 +557,15 @@ def stack_up(directory: Path | None, port: int | None, pg_bin: Path | None, dura
     from consolidation.stack import Stack
 
     _print_status(Stack(directory).up(port=port, pg_bin=pg_bin, durable=durable))
+
+
+@stack_group.command("reset")
+@DIR
+def stack_reset(directory: Path | None) -> None:
+    """Apply Supabase's contract again (roles, grants, default privileges), over an app's changes."""
+    from consolidation.stack import Stack
+
+    _print_status(Stack(directory).reset())
 
 
 @stack_group.command("down")

@@ -146,12 +146,14 @@ FILE_READERS = [(ANA, [PHOTO, TOP]), (EVA, [NOTE]), (MAX, []), (ADMIN, [BOOKING,
 
 
 @pytest.mark.parametrize("operation", ["", "storage.object.list"])
-def test_chat_files_read_alike_while_the_storage_api_lists(operation: str, empty_db: LocalDatabase) -> None:
+def test_chat_files_read_alike_while_the_storage_api_lists(
+    operation: str, empty_db: LocalDatabase
+) -> None:
     """The read policy names the caller's files while the Storage API lists (storage.operation)
     and admits every id otherwise; either way exactly the spec's readers see each file."""
     config = parse_config('[policies]\nadmin_source = "claim"\n')
     with world(empty_db, "legacy_permissive") as conn:
-        install.apply(conn, config, journal.start_run(conn, config, "test"))
+        apply(empty_db, "policies", config=config, force_order=True)
         conn.execute(
             "INSERT INTO storage.objects (bucket_id, name) VALUES ('chat-files', %s), ('chat-files', %s)",
             [BOOKING, TOP],
