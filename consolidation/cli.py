@@ -426,7 +426,22 @@ def _phase_group(phase: Any) -> click.Group:
 # --- the command -------------------------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class InOrder(click.Group):
+    """Lists its commands in an operator's order: first the stack and the demo, then `plan`, the
+    phases as the registry orders them, `verify` and `rollback`, then the reviewer's tools."""
+
+    FIRST = ("demo", "stack", "plan")
+    LAST = ("verify", "rollback", "probe", "lint", "drift")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        ranked = [name for name in self.FIRST if name in self.commands]
+        ranked += [name for name in self.commands if name not in (*self.FIRST, *self.LAST)]
+        return ranked + [name for name in self.LAST if name in self.commands]
+
+
+@click.group(
+    cls=InOrder, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110}
+)
 @click.version_option(tool_version(), prog_name="consolidate")
 @click.option("--debug", is_flag=True, help="On an internal error, print its traceback.")
 def app(debug: bool) -> None:
