@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import consolidate
 from psycopg import sql
 
 from consolidation.core.config import Config
@@ -252,17 +251,16 @@ def test_impossible_sizes_are_usage_errors(options: SeedOptions, message: str) -
 
 
 def test_the_cli_seeds_prints_every_class_and_refuses_to_seed_twice(empty_db: LocalDatabase) -> None:
-    command = [str(Path(sys.executable).parent / "consolidate"), "stack", "seed", "--messages", "800",
-               "--users", "16", "--bookings", "30", "--voice-notes", "100", "--seed", "7"]
-    env = empty_db.environment()
-    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    command = ["stack", "seed", "--messages", "800", "--users", "16", "--bookings", "30", "--voice-notes",
+               "100", "--seed", "7"]
+    first = consolidate(empty_db, *command)
     assert first.returncode == 0, first.stderr
     for anomaly in ANOMALY_CLASSES:
         assert anomaly in first.stdout
     with empty_db.connect() as conn:
         assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 800
 
-    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    again = consolidate(empty_db, *command)
     assert again.returncode == 2
     assert "--reset" in again.stderr
     assert "a_direct_message" not in again.stdout
