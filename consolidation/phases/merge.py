@@ -90,6 +90,19 @@ FORWARD_FILES = (
     "capture/069_refresh_linked.sql",
     "capture/080_mark_forwarded.sql",
 )
+# A row a batch fails on by itself, and its keyset position; a forwarded row that does, likewise.
+FIRST_ROW_FILES = {
+    "messages": "merge/075_first_row_messages.sql",
+    "voice_notes": "merge/075_first_row_voice_notes.sql",
+}
+FAILED_ROW_FILES = ("merge/076_quarantine_failed.sql", "merge/077_high_water_at.sql")
+FAILED_FORWARD_FILES = (
+    "capture/070_clear_failed.sql",
+    "capture/062_clear_quarantine.sql",
+    "capture/063_clear_excluded.sql",
+    "capture/071_quarantine_failed.sql",
+    "capture/080_mark_forwarded.sql",
+)
 # Once per run, after every batch: sequence the sessions merge wrote into and bring their
 # last_message_at up to date (a session spread over many batches is written once).
 SEQUENCE_FILES = (
@@ -190,6 +203,13 @@ def statements(config: Config) -> list[Step]:
     steps += [
         Step(PHASE, _step_name(path), render(path)) for path in ("merge/025_batch_counts.sql", *BATCH_FILES)
     ]
+    # A batch that fails is halved until the row it fails on is alone; that row is quarantined.
+    steps += [
+        Step(PHASE, f"075_first_row_{kind}_{source}", render(FIRST_ROW_FILES[source]) + render(files[source]))
+        for kind, files in (("classify", KEYSET_FILES), ("sweep", SWEEP_FILES))
+        for source in SOURCES
+    ]
+    steps += [Step(PHASE, _step_name(path), render(path)) for path in FAILED_ROW_FILES]
     steps += [
         Step(PHASE, _step_name(path), render(path))
         for path in (
@@ -206,9 +226,8 @@ def statements(config: Config) -> list[Step]:
         )
         for source, path in SELECT_FILES.items()
     ]
-    steps += [
-        Step(PHASE, _step_name(path), render(path)) for path in ("capture/050_take.sql", *FORWARD_FILES)
-    ]
+    forwarding = dict.fromkeys(("capture/050_take.sql", *FORWARD_FILES, *FAILED_FORWARD_FILES))
+    steps += [Step(PHASE, _step_name(path), render(path)) for path in forwarding]
     return steps
 
 
@@ -218,8 +237,10 @@ def mapping_parameters(config: Config) -> dict[str, Any]:
         "namespace": config.session_rule.direct_namespace,
         "chat_context_types": list(config.voice_notes.chat_context_types),
         "voice_type": config.voice_notes.message_type,
-        "type_map": Jsonb(dict(config.type_map)),
+        # Looked up by the lower-cased legacy type: types match in any case.
+        "type_map": Jsonb({key.lower(): value for key, value in config.type_map.items()}),
         "booking_status": Jsonb(dict(config.session_rule.booking_status)),
+        "missing_created_at": config.merge.missing_created_at,
     }
 
 
@@ -367,6 +388,8 @@ class _Batches:
         self.texts = {step.name: step.sql for step in statements(config)}
         self.parameters = mapping_parameters(config)
         self.forwarded = 0
+        self.forward_size = batch_size
+        self.step = ""
         self.retrying = db.contention_retrying(config.merge.max_retries)
 
     def _timeouts(self) -> None:
@@ -394,33 +417,38 @@ class _Batches:
                 conn.execute(sql.SQL("ANALYZE {}").format(identifiers(self.config)["tool.link_plan"]))
                 conn.execute("DROP TABLE link_candidates")
 
-    def run(self, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
+    def run(self, position: Position, size: int) -> tuple[uuid.UUID, Counter[str]] | None:
         for attempt in self.retrying:
             with attempt:
-                return self._once(position)
+                return self._once(position, size)
         return None
 
-    def _once(self, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
-        conn, texts, source = self.conn, self.texts, position.source
+    def _execute(self, step: str, parameters: dict[str, Any] | None = None) -> psycopg.Cursor:
+        # The step is remembered so a row quarantined for failing names where it failed.
+        self.step = step
+        return self.conn.execute(self.texts[step], parameters)
+
+    def _once(self, position: Position, size: int) -> tuple[uuid.UUID, Counter[str]] | None:
+        conn, source = self.conn, position.source
         batch = position.batch_number()
         with conn.transaction():
             self._timeouts()
-            selected = conn.execute(
-                texts[f"020_{'classify' if position.pass_ == 1 else 'sweep'}_{source}"],
-                {**self.parameters, **position.keyset(), "batch_size": self.batch_size},
+            selected = self._execute(
+                f"020_{'classify' if position.pass_ == 1 else 'sweep'}_{source}",
+                {**self.parameters, **position.keyset(), "batch_size": size},
             )
             if not selected.rowcount:
                 return None
             counts: Counter[str] = Counter()
-            for fate, reason, rows in conn.execute(texts["025_batch_counts"]).fetchall():
+            for fate, reason, rows in self._execute("025_batch_counts").fetchall():
                 counts[f"{source}.{fate}" + (f".{reason}" if reason else "")] += rows
             for relative in BATCH_FILES:
-                cursor = conn.execute(texts[_step_name(relative)], {"batch": batch})
+                cursor = self._execute(_step_name(relative), {"batch": batch})
                 if relative.endswith("030_create_sessions.sql"):
                     counts["sessions_created"] += max(cursor.rowcount, 0)
             _crash_hook(CRASH_IN_BATCH_ENV, self.shared.committed + 1)
-            last_id = conn.execute(
-                texts["080_high_water"],
+            last_id = self._execute(
+                "080_high_water",
                 {
                     "source_table": source,
                     "part": position.part,
@@ -432,13 +460,63 @@ class _Batches:
         assert last_id is not None
         return last_id[0], counts
 
+    def _failed_detail(self, exc: psycopg.DatabaseError) -> str:
+        return f"{db.error_text(exc)} (in {self.step})"
+
+    def quarantine_failed(
+        self, position: Position, exc: psycopg.DatabaseError
+    ) -> tuple[uuid.UUID, Counter[str]] | None:
+        """Quarantine the part's next row, which its batch statements fail on by themselves,
+        with the database's error, and move the part's keyset past it."""
+        detail = self._failed_detail(exc)
+        for attempt in self.retrying:
+            with attempt:
+                return self._quarantine_once(position, detail)
+        return None
+
+    def _quarantine_once(self, position: Position, detail: str) -> tuple[uuid.UUID, Counter[str]] | None:
+        conn, source = self.conn, position.source
+        kind = "classify" if position.pass_ == 1 else "sweep"
+        with conn.transaction():
+            self._timeouts()
+            first = conn.execute(
+                self.texts[f"075_first_row_{kind}_{source}"], {**position.keyset(), "batch_size": 1}
+            ).fetchone()
+            if first is None:
+                return None
+            values = {"source_table": source, "source_id": first[0], "detail": detail,
+                      "batch": position.batch_number()}
+            _with_snapshot_or_id(conn, self.texts["076_quarantine_failed"], values)
+            conn.execute(
+                self.texts["077_high_water_at"],
+                {"last_id": first[0], "batches": position.batches + 1, "pass": position.pass_,
+                 "source_table": source, "part": position.part},
+            )
+        _crash_hook(CRASH_AFTER_BATCH_ENV, self.shared.commit())
+        return first[0], Counter({f"{source}.quarantined.merge_error": 1})
+
     def merge_part(self, position: Position) -> tuple[Counter[str], int]:
-        """Run one part's passes to their end; returns its counts and batches."""
+        """Run one part's passes to their end; returns its counts and batches.
+
+        A batch the database refuses because of a row in it is not given up: it is halved until
+        the row it fails on is alone, that row is quarantined with the error (reason
+        merge_error), and the batches grow back to their size after it.
+        """
         counts: Counter[str] = Counter()
         batches = 0
+        size = self.batch_size
         while not self.shared.stop.is_set():
             started = time.perf_counter()
-            done = self.run(position)
+            try:
+                done = self.run(position, size)
+                size = min(self.batch_size, size * 2)
+            except psycopg.DatabaseError as exc:
+                if not db.is_row_error(exc):
+                    raise
+                if size > 1:
+                    size = (size + 1) // 2
+                    continue
+                done = self.quarantine_failed(position, exc)
             self.shared.pause(started)
             if done is None:
                 self.next_pass(position)
@@ -455,25 +533,40 @@ class _Batches:
 
     def forward(self, source: str, upto: int) -> Counter[str] | None:
         """Forward the next captured changes of SOURCE logged up to log id UPTO, in one
-        transaction; None when none wait."""
-        for attempt in self.retrying:
-            with attempt:
-                return self._forward_once(source, upto)
-        return None
+        transaction; None when none wait. Like a batch, a forwarding the database refuses is
+        halved until the row it fails on is alone, and that row is quarantined with the error."""
+        while True:
+            try:
+                for attempt in self.retrying:
+                    with attempt:
+                        done = self._forward_once(source, upto, self.forward_size)
+                self.forward_size = min(self.batch_size, self.forward_size * 2)
+                return done
+            except psycopg.DatabaseError as exc:
+                if not db.is_row_error(exc):
+                    raise
+                if self.forward_size > 1:
+                    self.forward_size = (self.forward_size + 1) // 2
+                    continue
+                detail = self._failed_detail(exc)
+                for attempt in self.retrying:
+                    with attempt:
+                        return self._forward_failed(source, upto, detail)
+                return None
 
-    def _forward_once(self, source: str, upto: int) -> Counter[str] | None:
-        conn, texts = self.conn, self.texts
+    def _forward_once(self, source: str, upto: int, size: int) -> Counter[str] | None:
+        conn = self.conn
         with conn.transaction():
             self._timeouts()
-            taken = conn.execute(
-                texts["050_take"], {"source_table": source, "upto": upto, "batch_size": self.batch_size}
+            taken = self._execute(
+                "050_take", {"source_table": source, "upto": upto, "batch_size": size}
             ).rowcount
             if not taken:
                 return None
-            conn.execute(texts[f"021_forward_{source}"], self.parameters)
+            self._execute(f"021_forward_{source}", self.parameters)
             counts: Counter[str] = Counter({f"{source}.forwarded": taken})
             for relative in FORWARD_FILES:
-                cursor = conn.execute(texts[_step_name(relative)], {"batch": FORWARD_BATCH})
+                cursor = self._execute(_step_name(relative), {"batch": FORWARD_BATCH})
                 if relative.endswith("025_batch_counts.sql"):
                     for fate, reason, rows in cursor.fetchall():
                         counts[f"{source}.{fate}" + (f".{reason}" if reason else "")] += rows
@@ -482,6 +575,25 @@ class _Batches:
             _crash_hook(CRASH_IN_FORWARD_ENV, self.forwarded + 1)
         self.forwarded += 1
         return counts
+
+    def _forward_failed(self, source: str, upto: int, detail: str) -> Counter[str] | None:
+        """Forward the next captured change, which fails by itself, as a quarantined row."""
+        conn, texts = self.conn, self.texts
+        with conn.transaction():
+            self._timeouts()
+            taken = conn.execute(
+                texts["050_take"], {"source_table": source, "upto": upto, "batch_size": 1}
+            ).rowcount
+            if not taken:
+                return None
+            values = {"detail": detail, "batch": FORWARD_BATCH}
+            for relative in FAILED_FORWARD_FILES:
+                if relative.endswith("071_quarantine_failed.sql"):
+                    _with_snapshot_or_id(conn, texts[_step_name(relative)], values)
+                else:
+                    conn.execute(texts[_step_name(relative)], values)
+        self.forwarded += 1
+        return Counter({f"{source}.forwarded": taken, f"{source}.quarantined.merge_error": 1})
 
     def next_pass(self, position: Position) -> None:
         self.conn.execute(
@@ -501,6 +613,18 @@ class _Batches:
                 if relative.endswith("120_sequence_store.sql"):
                     written += max(cursor.rowcount, 0)
         return written
+
+
+def _with_snapshot_or_id(conn: psycopg.Connection, statement: str, values: dict[str, Any]) -> None:
+    """Run a quarantine of a failed row with its snapshot, or with its id only should taking the
+    snapshot be what fails (in a savepoint, so the transaction goes on)."""
+    try:
+        with conn.transaction():
+            conn.execute(statement, {**values, "snapshot": True})
+    except psycopg.DatabaseError as exc:
+        if not db.is_row_error(exc):
+            raise
+        conn.execute(statement, {**values, "snapshot": False})
 
 
 def _worker(

@@ -96,8 +96,10 @@ def apply(
         )
         record.counts = result.counts
         if result.failed:
-            record.details = {"failed": [f"{t.source_bucket}/{t.source_name} -> {t.dest_name}: {t.detail}"
-                                         for t in result.failed[:100]]}
+            record.details["failed"] = [f"{t.source_bucket}/{t.source_name} -> {t.dest_name}: {t.detail}"
+                                        for t in result.failed[:100]]
+        if result.refused:
+            record.details["refused"] = [f"{f.where}: {f.detail}" for f in result.refused[:100]]
     return result
 
 

@@ -9,9 +9,12 @@ import psycopg
 from consolidation.core import journal, sqlfiles
 from consolidation.core.checksums import fix_output_settings
 from consolidation.core.config import Config
+from consolidation.core.errors import PhaseOrderError
 from consolidation.core.names import identifiers
 from consolidation.phases import Step
+from consolidation.phases.merge import PHASE as MERGE
 from consolidation.phases.merge import mapping_parameters
+from storage_migration.reachability import chat_reference_findings
 
 PHASE = "verify"
 CHECKS = {
@@ -23,8 +26,12 @@ CHECKS = {
     "orphans": "verify/070_orphans.sql",
     "sequence": "verify/080_sequence.sql",
     "sessions": "verify/090_sessions.sql",
+    "participants": "verify/095_participants.sql",
     "duplicates": "verify/100_duplicates.sql",
 }
+# Checked in Python over the chat's references (file columns and strings inside metadata): each
+# one into the target bucket names an object there, in a form that can fetch from it.
+REFERENCES = "references"
 
 
 @dataclass(frozen=True)
@@ -54,20 +61,18 @@ def statements(config: Config) -> list[Step]:
 
 
 def run(conn: psycopg.Connection, config: Config, *, shown_per_check: int = 20) -> VerifyReport:
-    """Run every check in one read-only snapshot; the report is clean when none finds anything."""
+    """Run every check in one read-only snapshot; the report is clean when none finds anything.
+
+    Raises PhaseOrderError when merge has not run (no merge baseline in the journal).
+    """
     report = VerifyReport()
     fix_output_settings(conn)
-    if not journal.installed(conn, config):
-        report.counts["merge_not_run"] = 1
-        report.findings.append(
-            Finding(
-                "merge_not_run",
-                "-",
-                "-",
-                f"schema {config.journal.schema_} does not exist: merge has not run",
-            )
+    if journal.baseline(conn, config, MERGE) is None:
+        # Every source row would be reported as unfated: say what is wrong instead.
+        raise PhaseOrderError(
+            "merge has not run here (or was rolled back): there is no merge to verify",
+            hint="run `consolidate merge --apply` (after `consolidate backup --apply`), then verify",
         )
-        return report
     parameters = mapping_parameters(config)
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -81,6 +86,12 @@ def run(conn: psycopg.Connection, config: Config, *, shown_per_check: int = 20) 
                     if count <= shown_per_check:
                         report.findings.append(Finding(step.name, table_name, key, detail))
             report.counts[step.name] = count
+        count = 0
+        for table_name, key, detail in chat_reference_findings(conn, config):
+            count += 1
+            if count <= shown_per_check:
+                report.findings.append(Finding(REFERENCES, table_name, key, detail))
+        report.counts[REFERENCES] = count
         totals = sqlfiles.render("verify/010_fate_totals.sql", identifiers(config))
         report.totals = {key: value for key, value in conn.execute(totals).fetchall()}
     return report
