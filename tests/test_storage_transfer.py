@@ -244,18 +244,19 @@ def test_rollback_restores_references_and_objects(hand_built: Fixture) -> None:
     assert transfer.verify(conn, CONFIG, backend).clean
 
 
+# Metadata as text: the seed's is nested 1,000 deep, deeper than Python's JSON parser goes.
 CURRENT_REFERENCES = """
-SELECT 'chat_messages', id, file_url, metadata FROM public.chat_messages
-UNION ALL SELECT 'messages', id, file_url, metadata FROM public.messages ORDER BY 1, 2
+SELECT 'chat_messages', id, file_url, metadata::text FROM public.chat_messages
+UNION ALL SELECT 'messages', id, file_url, metadata::text FROM public.messages ORDER BY 1, 2
 """
 # The references as they read before the move, seen through the journal.
 ORIGINAL_REFERENCES = """
 SELECT 'chat_messages', id, consolidation.storage_original_text('chat_messages', id, 'file_url', file_url),
-       consolidation.storage_original_json('chat_messages', id, 'metadata', metadata)
+       consolidation.storage_original_json('chat_messages', id, 'metadata', metadata)::text
 FROM public.chat_messages
 UNION ALL
 SELECT 'messages', id, consolidation.storage_original_text('messages', id, 'file_url', file_url),
-       consolidation.storage_original_json('messages', id, 'metadata', metadata)
+       consolidation.storage_original_json('messages', id, 'metadata', metadata)::text
 FROM public.messages
 ORDER BY 1, 2
 """
@@ -275,6 +276,11 @@ def test_seeded_stack_plan_apply_verify_rerun_rollback(legacy_db: LocalDatabase)
         storage.apply(conn, CONFIG, journal.start_run(conn, CONFIG, "storage"), backend)
         report = storage.verify(conn, CONFIG, backend)
         assert report.clean, report.findings[:5]
+        # Its own rewrites of legacy rows are no changes for merge to forward.
+        assert conn.execute(
+            "SELECT count(*) FROM consolidation.capture_log WHERE forwarded_at IS NULL"
+        ).fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM consolidation.capture_log").fetchone()[0] > 0
         after = (table_state(conn), store_state(backend))
         assert before != after
         assert conn.execute(ORIGINAL_REFERENCES).fetchall() == originals

@@ -476,6 +476,9 @@ def _swap_references(
     rendered: dict[tuple[str, str, bool], str] = {}
     for batch in _batches(rows, REWRITE_BATCH):
         with conn.transaction():
+            # Merge's change capture logs these as the tool's own (sql/capture/010): not app
+            # changes to forward.
+            conn.execute("SELECT set_config('consolidation.storage_rewrite', 'on', true)")
             for table_name, row_id, column_name, json_path, old_value, new_value in batch:
                 location = (table_name, column_name, column_name in JSON_COLUMNS)
                 if location not in rendered:
