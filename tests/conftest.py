@@ -21,7 +21,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "long",
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     database=None,
     suppress_health_check=_SLOW_AND_LARGE,
