@@ -456,3 +456,20 @@ def test_long_references_are_handled_and_shown_shortened(hand_built: Fixture) ->
     report = transfer.verify(conn, CONFIG, backend)
     assert [f.check for f in report.findings] == ["unresolved"]
     assert all(len(f.where) + len(f.detail) < 1000 for f in report.findings)
+
+
+def test_a_reference_the_journal_refuses_is_left_alone_and_the_rest_move(hand_built: Fixture) -> None:
+    conn, backend = hand_built
+    # Should the database refuse to journal one planned rewrite (here a constraint that names it),
+    # the plan is written row by row and that reference is left as it was, with the error.
+    conn.execute(
+        "ALTER TABLE consolidation.storage_rewrites ADD CONSTRAINT not_row_two "
+        f"CHECK (row_id <> '{row_id('chat_messages', 2)}')"
+    )
+    result = transfer.apply(conn, CONFIG, backend)
+    [refused] = result.refused
+    assert refused.check == "plan_refused" and "not_row_two" in refused.detail
+    assert reference(conn, "chat_messages", 2, "file_url") == "chat-attachments/u1/k2/photo.jpg"
+    assert reference(conn, "chat_messages", 1, "file_url") == f"chat-files/{S1}/{U1}/photo.jpg"
+    assert ("chat-attachments", "u1/k2/photo.jpg") in store_state(backend)
+    assert {f.check for f in transfer.verify(conn, CONFIG, backend).findings} == {"not_migrated"}

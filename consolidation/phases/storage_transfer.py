@@ -352,12 +352,14 @@ def _folder_ids(folder: str) -> tuple[uuid.UUID | None, uuid.UUID | None]:
         return None, None
 
 
-def record_plan(conn: psycopg.Connection, config: Config, plan: StoragePlan) -> list[Finding]:
+def record_plan(
+    conn: psycopg.Connection, config: Config, plan: StoragePlan
+) -> tuple[list[Finding], set[Key]]:
     """Write the new copies and rewrites in one transaction: a killed run finds all or none.
 
     Should the database refuse one of them, they are written again one by one in one
-    transaction, and the ones it refuses are returned (left out, each with its error) instead
-    of stopping the phase for them.
+    transaction, and the ones it refuses are left out (each returned with its error) instead of
+    stopping the phase for them; so are the sources they name, which must stay where they are.
     """
     transfers = [transfer.__dict__ for transfer in plan.new_transfers]
     rewrites = [{**rewrite.__dict__, "json_path": list(rewrite.json_path)} for rewrite in plan.rewrites]
@@ -367,11 +369,12 @@ def record_plan(conn: psycopg.Connection, config: Config, plan: StoragePlan) -> 
         with conn.transaction(), conn.cursor() as cursor:
             cursor.executemany(transfer_sql, transfers)
             cursor.executemany(rewrite_sql, rewrites)
-        return []
+        return [], set()
     except psycopg.DatabaseError as exc:
         if not db.is_row_error(exc):
             raise
     refused: list[Finding] = []
+    kept: set[Key] = set()
     with conn.transaction():
         for row in transfers:
             if error := _refused(conn, transfer_sql, row):
@@ -381,7 +384,9 @@ def record_plan(conn: psycopg.Connection, config: Config, plan: StoragePlan) -> 
             if error := _refused(conn, rewrite_sql, row):
                 where = where_of(row["table_name"], row["row_id"], row["column_name"], row["json_path"])
                 refused.append(Finding("plan_refused", where, error))
-    return refused
+                # Its copy may count as done without it: the source it still names is kept.
+                kept.add((row["source_bucket"], row["source_name"]))
+    return refused, kept
 
 
 def _refused(conn: psycopg.Connection, statement: str, parameters: dict) -> str | None:
@@ -568,7 +573,7 @@ def apply(
     install(conn, config)
     inventory = take_inventory(conn, config, backend)
     plan = build_plan(conn, config, backend, inventory)
-    refused = record_plan(conn, config, plan)
+    refused, still_named = record_plan(conn, config, plan)
     transfers = load_transfers(conn, config)
     pending = [transfer for transfer in transfers if transfer.state in ("planned", "failed")]
     if on_total:
@@ -577,7 +582,7 @@ def apply(
         conn, config, backend, pending, inventory, on_progress=on_progress, crash=crash
     )
     rewritten, failed_rewrites = rewrite_pending(conn, config, crash=crash)
-    keep = set(plan.outside_chat)
+    keep = set(plan.outside_chat) | still_named
     deleted = 0 if config.storage.keep_sources else delete_sources(conn, config, backend, keep, crash=crash)
     return StorageResult(
         counts={
