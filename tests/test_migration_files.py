@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import FIXTURES, apply
+from conftest import FIXTURES, apply, consolidate
 
 from consolidation import migration_files
 from consolidation.core.config import Config
