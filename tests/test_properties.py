@@ -42,6 +42,7 @@ from consolidation.core.config import Config
 from consolidation.core.db import table_checksum
 from consolidation.core.names import BACKUP_TABLES, table
 from consolidation.core.session_key import direct_session_id
+from consolidation.phases import backup
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from storage_migration.backends.local import LocalBackend
 
@@ -401,10 +402,7 @@ def source_checksums(database: LocalDatabase) -> dict[str, str]:
 
 def backup_manifest(database: LocalDatabase) -> dict[str, tuple[str, str]]:
     with database.connect() as conn:
-        schema = conn.execute(
-            "SELECT details->>'schema' FROM consolidation.phase_records "
-            "WHERE phase = 'backup' AND status = 'completed' ORDER BY id DESC LIMIT 1"
-        ).fetchone()[0]
+        schema = backup.latest_verified(conn, CONFIG)
         rows = conn.execute(
             sql.SQL("SELECT table_name, source_digest, copy_digest FROM {}").format(
                 sql.Identifier(schema, "manifest")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import build_hand_built, fixture_objects, store_state
+from conftest import build_hand_built, consolidate, fixture_objects, store_state
 from psycopg import sql
 
 from consolidation.core.config import Config, Storage
@@ -327,9 +326,8 @@ def test_json_of_any_depth_is_walked_through_the_command(empty_db: LocalDatabase
     build_hand_built(empty_db)
     with empty_db.connect() as conn:
         add_chat_message(conn, 11, metadata=_nested(1000, PHOTO_ONE))
-    for command in (("plan",), ("apply", "--force-order"), ("verify",)):
-        done = subprocess.run([CONSOLIDATE, "storage", *command], env=empty_db.environment(),
-                              capture_output=True, text=True, timeout=120)
+    for command in (("plan",), ("--apply", "--force-order"), ("verify",)):
+        done = consolidate(empty_db, "storage", *command)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "Traceback" not in done.stderr
     with empty_db.connect() as conn:
