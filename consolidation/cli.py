@@ -120,15 +120,17 @@ def show_plan(plan: Any, *, with_sql: bool, heading: str) -> None:
         out.print(f"note: {escape(note)}", soft_wrap=True)
     if with_sql:
         operations = 0
+        out.file.flush()
         for step in plan.steps:
+            # Written as they are, not through rich: exact, and linear in their length (a 100 KB
+            # reference costs what it weighs).
             if step.sql:
                 repeats = f" (runs {step.repeats})" if step.repeats else ""
-                out.print(f"[dim]-- {escape(step.name)}{escape(repeats)}[/]", soft_wrap=True)
-                out.print(step.sql.strip(), markup=False, soft_wrap=True)
+                print(f"-- {step.name}{repeats}\n{step.sql.strip()}")
                 continue
             operations += 1
             if operations <= SHOWN_OPERATIONS:
-                out.print(step.operation, markup=False, soft_wrap=True)
+                print(step.operation)
         if operations > SHOWN_OPERATIONS:
             out.print(
                 f"… and {operations - SHOWN_OPERATIONS:,} more operations "
@@ -270,6 +272,11 @@ def _show_outcome(done: Any, output_format: str) -> None:
         summary(
             f"{done.phase} {done.action} (journal record {done.record_id})", flat_counts(done.result.counts)
         )
+        # What the phase left alone or could not do, with the reason (copies that failed, rows
+        # the database refused): listed, never silent.
+        for kind in ("failed", "refused"):
+            for line in done.result.details.get(kind, []):
+                out.print(f"{kind}: {line}", markup=False, soft_wrap=True)
         if done.report is not None:
             show_report(done.report)
     if done.report is not None and not done.report.clean:
@@ -333,7 +340,7 @@ def _report_out(reports: list[Any], output_format: str) -> None:
 
         raise FindingsError(
             "verification found " + ", ".join(f"{r.total:,} findings in {r.phase}" for r in failing),
-            hint="see the lists above; quarantined rows are not findings, these are; after fixing, "
+            hint="see the lists above (quarantined rows are fates, not findings); after fixing, "
             + command(failing[0].phase, "verify")
             + " records a new verdict",
         )
