@@ -80,7 +80,8 @@ def main() -> None:
             database = cluster.create("bench_live", template=generated)
             # Start from a quiet machine: the copied data written out now, not by the
             # checkpointer or the kernel's writeback while the writer's latency is measured.
-            with psycopg.connect(database.url, autocommit=True) as conn:
+            # CHECKPOINT is the superuser's (postgres is demoted, as on Supabase).
+            with psycopg.connect(stack.admin_url(database.name), autocommit=True) as conn:
                 conn.execute("CHECKPOINT")
             os.sync()
             result = run_live(

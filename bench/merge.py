@@ -78,15 +78,16 @@ FROM public.voice_notes WHERE context_type = 'chat';
 """
 
 
-def _checkpoint(database: LocalDatabase) -> None:
+def _checkpoint(stack: Stack) -> None:
     # Each timed run starts with no dirty buffers from the one before (a checkpoint triggered by
-    # the previous run's WAL would otherwise land in this one's time).
-    with psycopg.connect(database.url, autocommit=True) as conn:
+    # the previous run's WAL would otherwise land in this one's time). CHECKPOINT is the
+    # superuser's: postgres is demoted, as on Supabase.
+    with psycopg.connect(stack.admin_url(), autocommit=True) as conn:
         conn.execute("CHECKPOINT")
 
 
-def _merge(database: LocalDatabase, workers: int, batch_size: int | None) -> float:
-    _checkpoint(database)
+def _merge(stack: Stack, database: LocalDatabase, workers: int, batch_size: int | None) -> float:
+    _checkpoint(stack)
     command = [str(Path(sys.executable).parent / "consolidate"), "merge", "--apply", "--force-order"]
     command += ["--workers", str(workers)]
     if batch_size:
@@ -132,12 +133,12 @@ def main() -> None:
         seconds: dict[int, float] = {}
         for workers in dict.fromkeys((args.workers, 1)):
             copy = cluster.create(f"bench_merge_{workers}", template=source)
-            seconds[workers] = _merge(copy, workers, args.batch_size)
+            seconds[workers] = _merge(stack, copy, workers, args.batch_size)
             with psycopg.connect(copy.url, autocommit=True) as conn:
                 migrated = conn.execute("SELECT count(*) FROM consolidation.provenance").fetchone()[0]
             cluster.drop(copy)
         peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        _checkpoint(source)
+        _checkpoint(stack)
         with psycopg.connect(source.url, autocommit=True) as conn:
             started = time.perf_counter()
             conn.execute(BARE_INSERT)

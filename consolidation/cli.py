@@ -120,15 +120,17 @@ def show_plan(plan: Any, *, with_sql: bool, heading: str) -> None:
         out.print(f"note: {escape(note)}", soft_wrap=True)
     if with_sql:
         operations = 0
+        out.file.flush()
         for step in plan.steps:
+            # Written as they are, not through rich: exact, and linear in their length (a 100 KB
+            # reference costs what it weighs).
             if step.sql:
                 repeats = f" (runs {step.repeats})" if step.repeats else ""
-                out.print(f"[dim]-- {escape(step.name)}{escape(repeats)}[/]", soft_wrap=True)
-                out.print(step.sql.strip(), markup=False, soft_wrap=True)
+                print(f"-- {step.name}{repeats}\n{step.sql.strip()}")
                 continue
             operations += 1
             if operations <= SHOWN_OPERATIONS:
-                out.print(step.operation, markup=False, soft_wrap=True)
+                print(step.operation)
         if operations > SHOWN_OPERATIONS:
             out.print(
                 f"… and {operations - SHOWN_OPERATIONS:,} more operations "
@@ -270,6 +272,11 @@ def _show_outcome(done: Any, output_format: str) -> None:
         summary(
             f"{done.phase} {done.action} (journal record {done.record_id})", flat_counts(done.result.counts)
         )
+        # What the phase left alone or could not do, with the reason (copies that failed, rows
+        # the database refused): listed, never silent.
+        for kind in ("failed", "refused"):
+            for line in done.result.details.get(kind, []):
+                out.print(f"{kind}: {line}", markup=False, soft_wrap=True)
         if done.report is not None:
             show_report(done.report)
     if done.report is not None and not done.report.clean:
@@ -333,7 +340,7 @@ def _report_out(reports: list[Any], output_format: str) -> None:
 
         raise FindingsError(
             "verification found " + ", ".join(f"{r.total:,} findings in {r.phase}" for r in failing),
-            hint="see the lists above; quarantined rows are not findings, these are; after fixing, "
+            hint="see the lists above (quarantined rows are fates, not findings); after fixing, "
             + command(failing[0].phase, "verify")
             + " records a new verdict",
         )
@@ -426,7 +433,22 @@ def _phase_group(phase: Any) -> click.Group:
 # --- the command -------------------------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class InOrder(click.Group):
+    """Lists its commands in an operator's order: first the stack and the demo, then `plan`, the
+    phases as the registry orders them, `verify` and `rollback`, then the reviewer's tools."""
+
+    FIRST = ("demo", "stack", "plan")
+    LAST = ("verify", "rollback", "probe", "lint", "drift")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        ranked = [name for name in self.FIRST if name in self.commands]
+        ranked += [name for name in self.commands if name not in (*self.FIRST, *self.LAST)]
+        return ranked + [name for name in self.LAST if name in self.commands]
+
+
+@click.group(
+    cls=InOrder, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110}
+)
 @click.version_option(tool_version(), prog_name="consolidate")
 @click.option("--debug", is_flag=True, help="On an internal error, print its traceback.")
 def app(debug: bool) -> None:
@@ -542,6 +564,8 @@ def _print_status(status: Any) -> None:
         rows["server"] = f"PostgreSQL {status.server_version} (pid {status.pid})"
     if status.pg_bin:
         rows["binaries"] = status.pg_bin
+    if status.contract_current is not None:
+        rows["contract"] = "current" if status.contract_current else "outdated: run `consolidate stack reset`"
     summary("stack", rows)
 
 
@@ -555,6 +579,15 @@ def stack_up(directory: Path | None, port: int | None, pg_bin: Path | None, dura
     from consolidation.stack import Stack
 
     _print_status(Stack(directory).up(port=port, pg_bin=pg_bin, durable=durable))
+
+
+@stack_group.command("reset")
+@DIR
+def stack_reset(directory: Path | None) -> None:
+    """Apply Supabase's contract again (roles, grants, default privileges), over an app's changes."""
+    from consolidation.stack import Stack
+
+    _print_status(Stack(directory).reset())
 
 
 @stack_group.command("down")

@@ -2,7 +2,8 @@
 
 Registered as a pytest plugin (entry point `consolidation`), so a project's own CI gets the
 same fixtures. Each test's database is cloned from a template, with its own copy of the file
-store, so tests are independent and cheap.
+store, so tests are independent and cheap. `empty_db_each_pg` runs a test on the default stack
+and again on a PostgreSQL 15 stack (Supabase's long-standing major), skipped where 15 is absent.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from consolidation.core import db, sqlfiles
 from consolidation.stack import STORE_BUCKET, TENANT, Stack
 
 PG_BIN_ENV = "CONSOLIDATION_TEST_PG_BIN"
+PG15_BIN_ENV = "CONSOLIDATION_TEST_PG15_BIN"
+DEBIAN_PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 _clone_numbers = itertools.count(1)
 
 
@@ -107,6 +110,42 @@ def local_cluster(local_stack: Stack) -> LocalCluster:
 
 
 @pytest.fixture(scope="session")
+def local_stack_pg15(local_stack: Stack) -> Iterator[Stack]:
+    """A second stack on PostgreSQL 15 ($CONSOLIDATION_TEST_PG15_BIN, else Debian's
+    postgresql-15), started once per session when a test asks for it."""
+    bin_dir = Path(os.environ.get(PG15_BIN_ENV) or DEBIAN_PG15_BIN)
+    if not (bin_dir / "initdb").is_file():
+        pytest.skip(
+            f"PostgreSQL 15 is not installed in {bin_dir} (apt-get install postgresql-15, "
+            f"or set {PG15_BIN_ENV}); the PostgreSQL 15 runs are skipped"
+        )
+    if _server_major(local_stack) == 15:
+        pytest.skip("the default stack already runs PostgreSQL 15")
+    directory = Path(tempfile.mkdtemp(prefix="consolidate-stack-pg15-"))
+    stack = Stack(directory)
+    stack.up(port=_any_free_port(), pg_bin=bin_dir)
+    try:
+        yield stack
+    finally:
+        stack.down()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(params=["default", "pg15"])
+def empty_db_each_pg(request: pytest.FixtureRequest) -> Iterator[LocalDatabase]:
+    """A fresh database with Supabase's contract, on the default stack and on PostgreSQL 15."""
+    if request.param == "default":
+        cluster = request.getfixturevalue("local_cluster")
+    else:
+        cluster = LocalCluster(request.getfixturevalue("local_stack_pg15"))
+    database = cluster.create(f"test_empty_{request.param}_{os.getpid()}_{next(_clone_numbers)}")
+    try:
+        yield database
+    finally:
+        cluster.drop(database)
+
+
+@pytest.fixture(scope="session")
 def legacy_template(local_cluster: LocalCluster) -> LocalDatabase:
     """A database with the legacy schema and a small deterministic dataset, cloned per test."""
     from consolidation.seed import SeedOptions, seed_legacy
@@ -151,6 +190,11 @@ def apply_legacy_schema(conn: psycopg.Connection) -> None:
     """Create the legacy schema of SPEC (empty) on CONN."""
     for relative in sqlfiles.files("legacy"):
         conn.execute(sqlfiles.load(relative))
+
+
+def _server_major(stack: Stack) -> int:
+    with psycopg.connect(stack.database_url()) as conn:
+        return int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
 
 
 def _any_free_port() -> int:

@@ -27,6 +27,13 @@ SEED_PROJECT_URL = "http://127.0.0.1:54321"
 SEED_FOREIGN_URL = "https://otherproject.supabase.co"
 SEED_BUCKETS = ("chat-attachments", "voice-notes", "chat-files")
 SEED_MARK = "consolidate stack seed: synthetic legacy dataset"
+# The path to the innermost container of the seed's 1,000-level metadata ({"d": [{"d": [...]}]}):
+# a message whose metadata has something there is that deep (sql/seed/anomalies.sql counts them).
+DEEP_PATH = ["d", "0"] * 499 + ["d"]
+# The l-o anomaly rows (sql/seed/042, 072): bookings and messages beyond what a schema would let
+# the legacy app write, part of the requested sizes once these are large enough to hold them.
+EDGE_BOOKINGS, EDGE_MESSAGES = 3, 16
+EDGE_MINIMUM_MESSAGES, EDGE_MINIMUM_BOOKINGS = 100, 13
 MIN_USERS = 8
 
 # The names uploads carry, by group; SQL picks one per file (see sql/seed/020_file_names.sql).
@@ -216,16 +223,21 @@ def _occupied(conn: psycopg.Connection, reset: bool) -> bool:
 
 def _parameters(options: SeedOptions) -> dict[str, object]:
     config = Config()
+    edges = options.messages >= EDGE_MINIMUM_MESSAGES and options.bookings >= EDGE_MINIMUM_BOOKINGS
     return {
         "seed": str(options.seed),
         "users": options.users,
-        "bookings": options.bookings,
-        "messages": options.messages,
+        # The planned rows; with the edge rows, the sizes asked for.
+        "bookings": options.bookings - (EDGE_BOOKINGS if edges else 0),
+        "messages": options.messages - (EDGE_MESSAGES if edges else 0),
+        "edge_bookings": EDGE_BOOKINGS if edges else 0,
+        "edge_messages": EDGE_MESSAGES if edges else 0,
         "voice_notes": options.voice_notes,
         "namespace": config.session_rule.direct_namespace,
         "booking_status": Jsonb(config.session_rule.booking_status),
         "project_url": SEED_PROJECT_URL,
         "foreign_url": SEED_FOREIGN_URL,
+        "deep_path": DEEP_PATH,
         "file_names": Jsonb([
             {"group_name": group, "leaf": leaf, "leaf_url": quote(leaf, safe=""), "mimetype": mimetype}
             for group, names in FILE_NAMES.items()

@@ -3,10 +3,14 @@
 PostgreSQL comes from the pip-installed embedded build unless an installed bin folder is
 given. The stack lives in one folder (data, file store, settings), so `up` can find and
 reuse it. Root cannot run PostgreSQL, so as root the server runs as a system user of its own.
+As on Supabase, the cluster's superuser is supabase_admin and `postgres`, the role every
+command connects as, is demoted. The contract is applied when the stack is created and by
+`reset`, never by a later `up`: what an app revoked or changed since stays as it is.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -17,10 +21,11 @@ import socket
 import stat
 import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import psycopg
+from psycopg import ClientCursor
 
 from consolidation.core import sqlfiles
 from consolidation.core.errors import StackError
@@ -29,7 +34,10 @@ STACK_DIR_ENV = "CONSOLIDATION_STACK_DIR"
 DEFAULT_STACK_DIR = Path(".consolidate") / "stack"
 DEFAULT_PORT = 54322
 SERVER_USER = "consolidate-pg"
-SUPERUSER = "postgres"
+# The cluster's bootstrap superuser, for the stack's own work (the contract, reset), as on
+# Supabase; APP_ROLE is the demoted role Supabase gives a project's owner, and the URL's user.
+SUPERUSER = "supabase_admin"
+APP_ROLE = "postgres"
 STORE_BUCKET = "stub"
 TENANT = "stub"
 CONTRACT_DATABASES = ("template1", "postgres")
@@ -44,6 +52,7 @@ class StackSettings:
     password: str
     server_user: str | None
     durable: bool = False
+    contract: str | None = None  # fingerprint of the contract applied at creation or reset
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,15 @@ class StackStatus:
     pid: int | None
     server_version: str | None
     pg_bin: str | None
+    contract_current: bool | None = None  # False: `stack reset` applies this version's contract
+
+
+def contract_fingerprint() -> str:
+    """sha256 of the contract's SQL files, in the order they run."""
+    digest = hashlib.sha256()
+    for relative in sqlfiles.files("contract"):
+        digest.update(relative.encode() + b"\0" + sqlfiles.load(relative).encode() + b"\0")
+    return digest.hexdigest()
 
 
 def default_stack_dir() -> Path:
@@ -109,10 +127,16 @@ class Stack:
         self.settings_file.chmod(0o600)
 
     def database_url(self, dbname: str = "postgres") -> str:
+        """The URL every command uses: Supabase's demoted `postgres` role."""
+        return self._url(APP_ROLE, dbname)
+
+    def admin_url(self, dbname: str = "postgres") -> str:
+        """The superuser's URL, for the stack's own work only (the contract, reset)."""
+        return self._url(SUPERUSER, dbname)
+
+    def _url(self, role: str, dbname: str) -> str:
         settings = self.settings()
-        return (
-            f"postgresql://{SUPERUSER}:{settings.password}@127.0.0.1:{settings.port}/{dbname}"
-        )
+        return f"postgresql://{role}:{settings.password}@127.0.0.1:{settings.port}/{dbname}"
 
     def environment(self) -> dict[str, str]:
         """Variables every other command reads; `stack env` prints them as exports."""
@@ -138,15 +162,19 @@ class Stack:
         pg_bin: str | Path | None = None,
         durable: bool = False,
     ) -> StackStatus:
-        """Start the stack, creating it on first use; a running stack is reused as it is."""
+        """Start the stack, creating it on first use; a running stack is reused as it is.
+
+        Only a stack being created gets the contract: a restarted one keeps whatever the app
+        changed since (`reset` applies the contract again on purpose)."""
         existing = self.settings() if self.settings_file.is_file() else None
+        if existing:
+            self._refuse_unrecorded(existing)
         if existing and self._running(existing):
             if port and port != existing.port:
                 raise StackError(
                     f"the stack in {self.directory} already runs on port {existing.port}",
                     hint="stop it with `consolidate stack down` to change the port",
                 )
-            self.apply_contract()
             return self.status()
 
         bin_dir = resolve_pg_bin(pg_bin or (existing.pg_bin if existing else None))
@@ -163,18 +191,47 @@ class Stack:
             password=existing.password if existing else secrets.token_urlsafe(18),
             server_user=server_user,
             durable=existing.durable if existing else durable,
+            contract=existing.contract if existing else None,
         )
         self.directory.mkdir(parents=True, exist_ok=True)
         self.store_root.mkdir(parents=True, exist_ok=True)
         if server_user:
             _grant_traversal(self.directory, server_user)
             _grant_traversal(bin_dir, server_user)
-        if not (self.pgdata / "PG_VERSION").is_file():
+        created = not (self.pgdata / "PG_VERSION").is_file()
+        if created:
             self._initdb(settings)
         self._save(settings)
         self._start(settings)
+        if created:
+            self.apply_contract()
+        return self.status()
+
+    def reset(self) -> StackStatus:
+        """Apply this version's contract again on the running stack: Supabase's roles, grants,
+        schemas and default privileges come back as a new project has them, over whatever an app
+        changed (its own tables and data stay). Also how a stack made with an earlier version's
+        contract is brought up to date."""
+        settings = self.settings()
+        self._refuse_unrecorded(settings)
+        if not self._running(settings):
+            raise StackError(
+                f"the stack in {self.directory} is not running",
+                hint="start it with `consolidate stack up`, then reset it",
+            )
         self.apply_contract()
         return self.status()
+
+    def _refuse_unrecorded(self, settings: StackSettings) -> None:
+        """A stack made before the contract was recorded has postgres as its bootstrap
+        superuser, which no contract can demote: it must be made anew."""
+        if settings.contract is None and (self.pgdata / "PG_VERSION").is_file():
+            raise StackError(
+                f"the stack in {self.directory} has no contract recorded: an earlier version made it "
+                "(its postgres role is a superuser, Supabase's is not), or making it failed",
+                hint=f"make a new stack: `consolidate stack down`, remove {self.directory}, "
+                "`consolidate stack up` (its data is not kept)",
+            )
 
     def down(self) -> StackStatus:
         settings = self.settings()
@@ -189,7 +246,7 @@ class Stack:
         running = self._running(settings)
         version = None
         if running:
-            with psycopg.connect(self.database_url(), connect_timeout=5) as conn:
+            with psycopg.connect(self.admin_url(), connect_timeout=5) as conn:
                 version = conn.execute("SHOW server_version").fetchone()[0]
         return StackStatus(
             directory=self.directory,
@@ -198,14 +255,24 @@ class Stack:
             pid=self._pid() if running else None,
             server_version=version,
             pg_bin=settings.pg_bin,
+            contract_current=settings.contract == contract_fingerprint(),
         )
 
     def apply_contract(self) -> None:
-        """Apply Supabase's database contract from sql/contract; safe to repeat."""
+        """Apply Supabase's database contract from sql/contract as the superuser, to the
+        databases new ones are copied from and to `postgres`, and record its fingerprint.
+        Only `up` on a new stack and `reset` call this."""
+        settings = self.settings()
         for dbname in CONTRACT_DATABASES:
-            with psycopg.connect(self.database_url(dbname), autocommit=True) as conn:
+            with psycopg.connect(self.admin_url(dbname), autocommit=True) as conn:
                 for relative in sqlfiles.files("contract"):
                     conn.execute(sqlfiles.load(relative))
+                if dbname == CONTRACT_DATABASES[0]:
+                    # Client-side binding: ALTER ROLE takes no parameters; the statement is not logged.
+                    ClientCursor(conn).execute(
+                        sqlfiles.load("stack/login_passwords.sql"), {"password": settings.password}
+                    )
+        self._save(replace(settings, contract=contract_fingerprint()))
 
     # --- internals ------------------------------------------------------------------------
 
@@ -306,7 +373,7 @@ class Stack:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with psycopg.connect(self.database_url(), connect_timeout=3):
+                with psycopg.connect(self.admin_url(), connect_timeout=3):
                     return
             except psycopg.OperationalError as exc:
                 if time.monotonic() > deadline:

@@ -55,8 +55,9 @@ def probe_and_report(
             compared = (before, compare_runs(before, run))
         outcome.written = reports.write_probe(run, formats, out_dir, compared=compared)
     if export_pgtap is not None:
-        # The pgTAP file must run on a database without this one's users: fixtures are created.
-        portable = probe(url, config, spec=spec, label=label, mode="create")
+        # The pgTAP file must run on a database without this one's users: fixtures are created,
+        # and its tokens issued at a fixed time, so the same spec gives the same file.
+        portable = probe(url, config, spec=spec, label=label, mode="create", issued_at=pgtap.ISSUED_AT)
         outcome.written.append(pgtap.export(portable, export_pgtap))
     return outcome
 

@@ -6,7 +6,7 @@ import tomllib
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -78,14 +78,25 @@ class Operation(_Strict):
         return persona in self.expectation(conditions).allowed
 
 
+# Claims that follow from the persona itself (its API role, its user) and cannot be overridden.
+FIXED_CLAIMS = ("role", "sub")
+
+
 class AccessSpec(_Strict):
     schema_version: Literal[1]
     personas: tuple[Persona, ...]
     rows: dict[str, str]
     operations: tuple[Operation, ...]
+    # Per persona, claims laid over its token's (aal = "aal2" for a user who passed MFA,
+    # is_anonymous = true for an anonymous sign-in, ...).
+    claims: dict[Persona, dict[str, Any]] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> AccessSpec:
+        for persona, claims in self.claims.items():
+            fixed = sorted(set(claims) & set(FIXED_CLAIMS))
+            if fixed:
+                raise ValueError(f"claims.{persona} sets {', '.join(fixed)}, which the persona decides")
         seen: set[str] = set()
         for operation in self.operations:
             if operation.id in seen:

@@ -13,7 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -36,7 +35,6 @@ from policies.sql_transport import LEGACY_TABLES, WORLD, SqlProbeSession, world_
 from policies.transport import Actor, Attempt
 
 FIXTURE_BYTES = b"probe"
-TOKEN_SECONDS = 3600
 TIMEOUT_SECONDS = 20
 # The tables holding the world's rows, in the order they are removed (children first), by the
 # world file that made them.
@@ -127,8 +125,8 @@ class HttpProbeSession:
             self._restore(bucket, name, owner)
 
     def _claims(self, actor: Actor) -> dict[str, Any]:
-        now = int(time.time())
-        return {**actor.claims(), "iat": now, "exp": now + TOKEN_SECONDS}
+        """The claims of the token the persona's requests carry, as the SQL transport sets them."""
+        return actor.claims(self.world.issued_at, self.spec.claims.get(actor.persona))
 
     def _client(self, api_key: str, token: str) -> Client:
         """A client as an app holds one: the project's key, and the signed-in user's token."""
@@ -282,7 +280,7 @@ class HttpProbeSession:
         elif actor.persona == "service_role":
             settings = "apikey and Authorization: the service key"
         else:
-            settings = f"apikey: the anon key; Authorization: Bearer <JWT {json.dumps(actor.claims())}>"
+            settings = f"apikey: the anon key; Authorization: Bearer <JWT {json.dumps(self._claims(actor))}>"
         call, shown = self._calls(operation.probe_name, actor, params)
         try:
             rows = call()

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from policies.probes import ProbeRun
 
+# When the exported tokens say they were issued (2025-01-01T00:00:00Z): fixed, so the file does
+# not change from run to run. The database never checks iat or exp (the API did, before).
+ISSUED_AT = 1_735_689_600
 DENIED = "^(denied by privilege|denied by WITH CHECK|filtered|blocked by trigger)$"
 
 # Runs one probe in a sub-block and always undoes it (a success is turned into an exception

@@ -204,15 +204,21 @@ def run_matrix(
 
 
 def probe(
-    url: str | None, config: Config, *, spec: AccessSpec | None = None, label: str = "", mode: str = "pick"
+    url: str | None,
+    config: Config,
+    *,
+    spec: AccessSpec | None = None,
+    label: str = "",
+    mode: str = "pick",
+    issued_at: int | None = None,
 ) -> ProbeRun:
-    """The default matrix against the database at URL, by SQL impersonation."""
+    """The default matrix against the database at URL, by SQL impersonation (tokens issued now,
+    or at ISSUED_AT)."""
     from policies.sql_transport import SqlTransport
 
     target = db.database_url(url)
-    return run_matrix(
-        SqlTransport(target, config, mode=mode), spec or load_spec(), database=db.redact(target), label=label
-    )
+    transport = SqlTransport(target, config, mode=mode, issued_at=issued_at)
+    return run_matrix(transport, spec or load_spec(), database=db.redact(target), label=label)
 
 
 @dataclass(frozen=True)

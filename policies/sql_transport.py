@@ -1,10 +1,12 @@
-"""Probe transport by SQL impersonation: act as each persona the way PostgREST and the Storage
-API do (role and JWT claims, transaction-local), inside one transaction that is always rolled
-back, one savepoint per operation."""
+"""Probe transport by SQL impersonation: act as each persona the way PostgREST (table
+operations) and the Storage API (storage operations) do, each with exactly the settings that
+API sets (role, JWT claims, request, timeouts; transaction-local), inside one transaction that
+is always rolled back, one savepoint per operation."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import psycopg
-from psycopg import ClientCursor
+from psycopg import ClientCursor, sql
 from psycopg.types.json import Jsonb
 
 from consolidation.core import sqlfiles
@@ -20,20 +22,25 @@ from consolidation.core.config import Config
 from consolidation.core.names import policy_identifiers as identifiers
 from policies import classify
 from policies.access_spec import CUT_OVER, AccessSpec, Operation
-from policies.transport import Actor, Attempt
+from policies.transport import Actor, Attempt, bearer_token
 
 WORLD = "policies/world"
 # Every id the probe makes is derived from this namespace and what the id is for, so the same
 # spec gives the same fixtures, statements and pgTAP file on every run and machine.
 PROBE_NAMESPACE = uuid.UUID("6f1c2a8e-4d3b-5e7f-9a0b-1c2d3e4f5a6b")
 LEGACY_TABLES = ("messages", "voice_notes", "bookings")
+# A probe that hangs (a lock held elsewhere) must fail as an error, not stall the matrix; a
+# table operation runs under its roles' own timeouts, where they have them, as through PostgREST.
+STATEMENT_TIMEOUT = "5s"
+# The login PostgREST connects as: its settings hold for the session, the role's on top.
+AUTHENTICATOR = "authenticator"
+# Supabase's PostgREST: db-extra-search-path = "public, extensions", after the requested schema.
+EXTRA_SEARCH_PATH = ("public", "extensions")
 
 
 def probe_id(*parts: str) -> str:
     """A fixture id derived from what it is for (a UUID v5): stable across runs, never random."""
     return str(uuid.uuid5(PROBE_NAMESPACE, ":".join(parts)))
-# A probe that hangs (a lock held elsewhere) must fail as an error, not stall the matrix.
-STATEMENT_TIMEOUT = "5s"
 
 
 class _Rollback(Exception):
@@ -43,7 +50,14 @@ class _Rollback(Exception):
 class SqlProbeSession:
     """Personas and fixtures inside the open probe transaction; attempts run in savepoints."""
 
-    def __init__(self, conn: psycopg.Connection, config: Config, spec: AccessSpec, mode: str) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        config: Config,
+        spec: AccessSpec,
+        mode: str,
+        issued_at: int | None = None,
+    ) -> None:
         self.conn = conn
         self.config = config
         self.spec = spec
@@ -59,6 +73,9 @@ class SqlProbeSession:
         self.legacy_buckets: set[str] = set()
         self._mogrify = ClientCursor(conn)
         self._trigger_functions: dict[str, bool] = {}
+        # When the personas' tokens were issued: now, or a fixed time for a file that must not churn.
+        self.issued_at = int(time.time()) if issued_at is None else issued_at
+        self.role_settings: dict[str, dict[str, str]] = {}
 
     # -- the world: picked from the database, created where missing ---------------------------
 
@@ -91,6 +108,9 @@ class SqlProbeSession:
         return Actor(persona, "authenticated", uid, email, app_metadata, "created")
 
     def build(self) -> None:
+        roles = [AUTHENTICATOR, "anon", "authenticated", "service_role"]
+        for role, name, value in self.conn.execute(self._sql("role_settings"), {"roles": roles}):
+            self.role_settings.setdefault(role, {})[name] = value
         admin_roles = list(self.config.policies.admin_roles)
         bucket = self.config.storage.target_bucket
         self._setup("create_bucket", {"bucket": bucket})
@@ -314,22 +334,48 @@ class SqlProbeSession:
             "legacy_other_voice_note": voice_notes.get(f["other"]),
         }
 
-    def act_as_params(self, actor: Actor, operation: Operation) -> dict[str, Any]:
+    def act_as(self, actor: Actor, operation: Operation) -> tuple[str, dict[str, Any]]:
+        """The statement that makes this transaction ACTOR's request through OPERATION's API,
+        and its parameters."""
         api = operation.api
+        claims = actor.claims(self.issued_at, self.spec.claims.get(actor.persona))
+        token = bearer_token(claims)
+        headers = {
+            "accept": "application/json",
+            "apikey": "probe",
+            "authorization": f"Bearer {token}",
+            "x-client-info": "consolidate-probe",
+        }
+        if api.method in ("POST", "PATCH"):
+            headers["content-type"] = "application/json"
+        if api.kind == "storage":
+            return self._sql("act_as_storage"), {
+                "role": actor.role,
+                "jwt": token,
+                "sub": actor.uid or "",
+                "claims": json.dumps(claims),
+                "headers": json.dumps(headers),
+                "method": api.method,
+                "path": f"/object/{self.fixtures['bucket']}",
+                "operation": api.operation or "",
+            }
         table = (
             operation.id.split(".")[-2] if operation.id.startswith("legacy.") else operation.id.split(".")[0]
         )
-        storage = api.kind == "storage"
-        return {
+        schema = self.config.tables.schema_
+        if api.method in ("POST", "PATCH", "DELETE"):
+            headers["prefer"] = "return=representation"
+        return self._sql("act_as_postgrest"), {
+            "search_path": ", ".join(sqlfiles.quote(sql.Identifier(s)) for s in (schema, *EXTRA_SEARCH_PATH)),
             "role": actor.role,
-            "claims": json.dumps(actor.claims()),
-            "sub": actor.uid or "",
-            "email": actor.email or "",
+            "role_settings": json.dumps(
+                {**self.role_settings.get(AUTHENTICATOR, {}), **self.role_settings.get(actor.role, {})}
+            ),
+            "claims": json.dumps(claims),
             "method": api.method,
-            "path": f"/object/{self.fixtures['bucket']}" if storage else f"/{table}",
-            "operation": api.operation or "",
-            # The Storage API sets this before every statement it runs (its DELETEs need it).
-            "allow_delete": "true" if storage else "false",
+            "path": f"/{table}",
+            "headers": json.dumps(headers),
+            "cookies": "{}",
         }
 
     def statement(self, actor: Actor, operation: Operation) -> tuple[str, dict[str, Any]]:
@@ -344,8 +390,7 @@ class SqlProbeSession:
     def attempt(self, actor: Actor, operation: Operation) -> Attempt:
         text, params = self.statement(actor, operation)
         shown = self._mogrify.mogrify(text, params).strip()
-        act_as = self._sql("act_as")
-        settings_params = self.act_as_params(actor, operation)
+        act_as, settings_params = self.act_as(actor, operation)
         settings = self._mogrify.mogrify(act_as, settings_params).strip()
         failure: psycopg.Error | None = None
         rows = 0
@@ -375,14 +420,16 @@ def world_sql(name: str, config: Config) -> str:
 
 class SqlTransport:
     """Impersonation over one database connection; `mode` "pick" uses real users and sessions
-    where the database has them, "create" always makes its own (rolled back either way)."""
+    where the database has them, "create" always makes its own (rolled back either way);
+    `issued_at` fixes the tokens' iat (and exp after it), for an export that must not churn."""
 
     name = "sql"
 
-    def __init__(self, url: str, config: Config, *, mode: str = "pick") -> None:
+    def __init__(self, url: str, config: Config, *, mode: str = "pick", issued_at: int | None = None) -> None:
         self.url = url
         self.config = config
         self.mode = mode
+        self.issued_at = issued_at
 
     @contextmanager
     def session(self, spec: AccessSpec) -> Iterator[SqlProbeSession]:
@@ -392,7 +439,7 @@ class SqlTransport:
             try:
                 with conn.transaction():
                     conn.execute("SELECT set_config('statement_timeout', %s, true)", [STATEMENT_TIMEOUT])
-                    probe = SqlProbeSession(conn, self.config, spec, self.mode)
+                    probe = SqlProbeSession(conn, self.config, spec, self.mode, self.issued_at)
                     probe.build()
                     yield probe
                     raise _Rollback

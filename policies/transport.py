@@ -8,6 +8,9 @@ only talks to this interface.
 
 from __future__ import annotations
 
+import base64
+import json
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -15,6 +18,12 @@ from typing import Any, Protocol
 
 from policies.access_spec import AccessSpec, Operation
 from policies.classify import Outcome
+
+# Where Supabase Auth's tokens say they come from (a project's URL + /auth/v1; this is the
+# one `supabase start` gives), and what the API keys say (their iss is "supabase").
+USER_TOKEN_ISSUER = "http://127.0.0.1:54321/auth/v1"
+KEY_ISSUER = "supabase"
+TOKEN_LIFETIME_S = 3600
 
 
 @dataclass(frozen=True)
@@ -28,20 +37,42 @@ class Actor:
     app_metadata: dict[str, Any] = field(default_factory=dict)
     source: str = "none"  # picked from the database, created for the probe, or none (no user)
 
-    def claims(self) -> dict[str, Any]:
-        """The JWT claims PostgREST would put in request.jwt.claims for this actor."""
+    def claims(self, issued_at: int, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The claims of the token this actor's requests carry, shaped as Supabase issues them:
+        the anon or service_role API key for a persona without a user, else an access token
+        from a password sign-in (aal1). OVERRIDES (the access spec's [claims.<persona>]) are
+        laid over them, to probe MFA (aal2) or anonymous sign-ins (is_anonymous)."""
+        expires = issued_at + TOKEN_LIFETIME_S
         if self.uid is None:
-            return {"iss": "supabase", "role": self.role}
-        return {
-            "iss": "supabase",
-            "aud": "authenticated",
-            "role": self.role,
-            "sub": self.uid,
-            "email": self.email or "",
-            "app_metadata": self.app_metadata,
-            "user_metadata": {},
-            "is_anonymous": False,
-        }
+            claims: dict[str, Any] = {"iss": KEY_ISSUER, "role": self.role, "iat": issued_at, "exp": expires}
+        else:
+            claims = {
+                "iss": USER_TOKEN_ISSUER,
+                "sub": self.uid,
+                "aud": "authenticated",
+                "exp": expires,
+                "iat": issued_at,
+                "email": self.email or "",
+                "phone": "",
+                "app_metadata": self.app_metadata,
+                "user_metadata": {},
+                "role": self.role,
+                "aal": "aal1",
+                "amr": [{"method": "password", "timestamp": issued_at}],
+                "session_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"probe-session:{self.uid}")),
+                "is_anonymous": False,
+            }
+        return {**claims, **(overrides or {})}
+
+
+def bearer_token(claims: dict[str, Any]) -> str:
+    """A JWT carrying CLAIMS, the form the APIs put in request.jwt and the Authorization header.
+    Unsigned (the database never checks a signature; the API did that before)."""
+    def part(value: dict[str, Any]) -> str:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.unsigned"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 The inventory is recorded once per object in the tool's schema, so a resumed or later run
 compares copies against what the source held before anything moved. References are read
-from the configured file columns and from every string inside `metadata` JSON.
+from the configured file columns and from every string inside `metadata` JSON, found by the
+database (sql/storage/025): JSON of any depth is never parsed in Python.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -26,6 +26,7 @@ from storage_migration.references import (
     ObjectReference,
     ReferenceStyle,
     parse_reference,
+    shown,
 )
 
 REFERENCE_QUERIES = (
@@ -33,6 +34,7 @@ REFERENCE_QUERIES = (
     "storage/021_message_references.sql",
     "storage/022_voice_note_references.sql",
 )
+REFERENCE_SITES = "storage/025_reference_sites.sql"
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -114,28 +116,24 @@ class ReferenceSite:
         return f"{self.session_id}/{self.sender_id}"
 
 
-def _strings(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, (*path, str(key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, (*path, str(index)))
-
-
-def scan_references(conn: psycopg.Connection, config: Config) -> Iterator[ReferenceSite]:
-    """Every file column value and every string inside metadata, of every chat-related row."""
+def reference_sites_sql(config: Config, query: str) -> str:
+    """QUERY's rows (one of REFERENCE_QUERIES) as one row per place a reference may sit."""
     names = identifiers(config)
-    for query in REFERENCE_QUERIES:
-        for table, row_id, session_id, sender_id, file_url, metadata, context in conn.execute(
-            sqlfiles.render(query, names)
-        ).fetchall():
-            if file_url:
-                yield ReferenceSite(table, row_id, "file_url", (), file_url, session_id, sender_id, context)
-            for path, text in _strings(metadata or {}):
-                yield ReferenceSite(table, row_id, "metadata", path, text, session_id, sender_id, context)
+    holders = sqlfiles.render(query, names).rstrip()
+    return f"WITH RECURSIVE holders AS (\n{holders}\n),\n{sqlfiles.render(REFERENCE_SITES, names)}"
+
+
+def scan_references(
+    conn: psycopg.Connection, config: Config, queries: tuple[str, ...] = REFERENCE_QUERIES
+) -> Iterator[ReferenceSite]:
+    """Every file column value and every string inside metadata, of every chat-related row."""
+    for query in queries:
+        with conn.cursor() as cursor:
+            cursor.execute(reference_sites_sql(config, query))
+            for table, row_id, session_id, sender_id, column, json_path, raw, context in cursor:
+                yield ReferenceSite(
+                    table, row_id, column, tuple(json_path), raw, session_id, sender_id, context
+                )
 
 
 @dataclass(frozen=True)
@@ -171,14 +169,16 @@ def locate(
     if parsed.bucket is None:
         bucket = _bare_path_bucket(parsed.path, site.context, config, inventory)
         if bucket is None:
-            return Located(site, "missing", parsed, reason=f"bare path {parsed.path!r} is in no bucket")
+            reason = f"bare path {shown(parsed.path)!r} is in no bucket"
+            return Located(site, "missing", parsed, reason=reason)
         key = (bucket, parsed.path)
     elif parsed.bucket in storage.legacy_buckets:
         key = (parsed.bucket, parsed.path)
     else:
-        return Located(site, "other_bucket", parsed, reason=f"bucket {parsed.bucket} is not migrated")
+        return Located(site, "other_bucket", parsed, reason=f"bucket {shown(parsed.bucket)} is not migrated")
     if key not in inventory:
-        return Located(site, "missing", parsed, key, reason=f"{key[0]}/{key[1]} does not exist")
+        reason = f"{shown(f'{key[0]}/{key[1]}')} does not exist"
+        return Located(site, "missing", parsed, key, reason=reason)
     return Located(site, "legacy", parsed, key)
 
 

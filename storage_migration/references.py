@@ -11,7 +11,7 @@ import hashlib
 import posixpath
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import quote, unquote, urlsplit
@@ -49,6 +49,13 @@ class ObjectReference:
     bucket: str | None
     path: str
     query: str = ""
+    fragment: str = ""
+    # A URL's route: public, authenticated or sign ("" for the bare object route and non-URLs).
+    access: str = ""
+
+    @property
+    def signed(self) -> bool:
+        return self.access == "sign"
 
     @property
     def key(self) -> tuple[str | None, str]:
@@ -84,10 +91,14 @@ def parse_reference(raw: str, *, project_url: str, known_buckets: Sequence[str])
 
 
 def _parse_url(raw: str, text: str, project_url: str) -> Reference:
-    url = urlsplit(text)
+    try:
+        url = urlsplit(text)
+    except ValueError as exc:
+        # e.g. an unbalanced IPv6 bracket: not a URL anything could fetch.
+        return ForeignReference(raw, f"malformed URL ({exc})")
     project = urlsplit(project_url)
     if (url.scheme, url.netloc.lower()) != (project.scheme, project.netloc.lower()):
-        return ForeignReference(raw, f"host {url.netloc} is not this project ({project.netloc})")
+        return ForeignReference(raw, f"host {shown(url.netloc)} is not this project ({project.netloc})")
     route = url.path[len(project.path.rstrip("/")):] if project.path.strip("/") else url.path
     match = _OBJECT_ROUTE.match(route)
     if not match:
@@ -102,7 +113,8 @@ def _parse_url(raw: str, text: str, project_url: str) -> Reference:
             None: ReferenceStyle.OBJECT_URL,
         }[match.group("kind")]
     return ObjectReference(
-        raw, style, unquote(match.group("bucket")), unquote(match.group("path")), url.query
+        raw, style, unquote(match.group("bucket")), unquote(match.group("path")), url.query, url.fragment,
+        match.group("kind") or match.group("render_kind") or "",
     )
 
 
@@ -128,19 +140,49 @@ def format_reference(
 
 
 def rewritten_reference(
-    reference: ObjectReference, bucket: str, path: str, *, fallback_style: str, project_url: str
+    reference: ObjectReference, bucket: str, path: str, *, forms: Mapping[str, str], project_url: str
 ) -> str:
-    """The new text for REFERENCE once its object lives at BUCKET/PATH.
+    """The new text for REFERENCE once its object lives at BUCKET/PATH (a private bucket).
 
-    URL forms keep their form (and a render URL its query); a signed URL becomes the
-    configured fallback style; `bucket/path` and bare paths become `bucket/path`.
+    FORMS names, by the form REFERENCE was found in, the form it is written in: `bucket_path`
+    (the default for any form not named) or `authenticated_url`. An authenticated URL keeps the
+    query and fragment of a URL it replaces (a render URL's size, a download flag) but never a
+    signed URL's token: a signed URL is replaced, never edited. A public URL is never written.
     """
-    if reference.style is ReferenceStyle.SIGNED_URL:
-        return format_reference(bucket, path, fallback_style, project_url=project_url)
-    if reference.style in URL_STYLES:
-        text = format_reference(bucket, path, reference.style, project_url=project_url)
-        return f"{text}?{reference.query}" if reference.query else text
-    return format_reference(bucket, path, ReferenceStyle.BUCKET_PATH, project_url=project_url)
+    chosen = ReferenceStyle(forms.get(reference.style.value, ReferenceStyle.BUCKET_PATH.value))
+    if chosen is ReferenceStyle.BUCKET_PATH:
+        return format_reference(bucket, path, chosen, project_url=project_url)
+    if chosen is not ReferenceStyle.AUTHENTICATED_URL:
+        raise ValueError(
+            f"a reference into a private bucket is a bucket path or an authenticated URL, not {chosen}"
+        )
+    encoded = quote(f"{bucket}/{path}", safe="/")
+    rendered = reference.style is ReferenceStyle.RENDER_URL
+    route = "render/image/authenticated" if rendered else "object/authenticated"
+    text = f"{project_url.rstrip('/')}/storage/v1/{route}/{encoded}"
+    if not reference.signed and reference.style in URL_STYLES:
+        text += f"?{reference.query}" if reference.query else ""
+        text += f"#{reference.fragment}" if reference.fragment else ""
+    return text
+
+
+def works_for_private_bucket(reference: ObjectReference) -> bool:
+    """Whether REFERENCE's form can fetch from a private bucket: public URLs cannot (the Storage
+    API answers them 400 "Bucket not found", for everyone)."""
+    return reference.access != "public"
+
+
+# How much of a long value output shows: a 100 KB URL printed whole costs the terminal's
+# highlighter quadratic time (minutes) and tells the operator nothing more than its ends do.
+SHOWN_HEAD, SHOWN_TAIL = 160, 40
+
+
+def shown(text: str) -> str:
+    """TEXT for output: whole when short, else its start and end around the count of what was cut."""
+    if len(text) <= SHOWN_HEAD + SHOWN_TAIL + 40:
+        return text
+    cut = len(text) - SHOWN_HEAD - SHOWN_TAIL
+    return f"{text[:SHOWN_HEAD]}…[{cut:,} characters]…{text[-SHOWN_TAIL:]}"
 
 
 # The Storage API accepts only these characters in an object key (anything else is a 400

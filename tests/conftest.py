@@ -4,6 +4,8 @@
 `apply(database, phase, ...)` / `rollback(...)` run a phase through the same driver in-process;
 `small_world` is a fresh database holding the hand-built legacy world (tests/fixtures/merge);
 `build_hand_built` the storage phase's hand-built world with its objects (tests/fixtures/storage).
+The Hypothesis profiles of the property test (tests/test_properties.py): "ci", the default, a fixed
+number of derandomized examples; "long", chosen with `--hypothesis-profile=long`, many more.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import Phase as Stage
 
 from consolidation.core import journal
 from consolidation.core.config import Config
@@ -26,6 +30,25 @@ from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 from storage_migration.backends.local import LocalBackend
 
 CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
+
+# Each example is a whole database run through every phase by the `consolidate` command: slow by
+# design, large by design (100 KB strings, JSON 1,000 deep), and never timed per example.
+_SLOW_AND_LARGE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
+settings.register_profile(
+    "ci",
+    max_examples=4,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    # Shrinking would re-run the pipeline for minutes; a failure prints its dataset instead.
+    phases=[Stage.explicit, Stage.reuse, Stage.generate],
+    suppress_health_check=_SLOW_AND_LARGE,
+)
+settings.register_profile(
+    "long", max_examples=40, deadline=None, database=None, suppress_health_check=_SLOW_AND_LARGE
+)
+# The default; hypothesis's own plugin loads the one --hypothesis-profile names after this.
+settings.load_profile("ci")
 FIXTURES = Path(__file__).parent / "fixtures"
 HAND_BUILT = FIXTURES / "merge" / "hand_built.sql"
 

@@ -103,3 +103,13 @@ def test_broken_specs_are_refused(case: str, toml: str, message: str) -> None:
 
 def test_default_file_is_shipped_with_the_package() -> None:
     assert DEFAULT_SPEC.is_file() and DEFAULT_SPEC.parent.name == "policies"
+
+
+def test_claims_per_persona_are_read_and_may_not_change_who_the_persona_is() -> None:
+    text = DEFAULT_SPEC.read_text()
+    spec = parse_spec(text + '\n[claims.admin]\naal = "aal2"\nis_anonymous = false\n')
+    assert spec.claims == {"admin": {"aal": "aal2", "is_anonymous": False}}
+    with pytest.raises(ConfigError, match="claims.participant sets role, sub"):
+        parse_spec(text + '\n[claims.participant]\nrole = "service_role"\nsub = "x"\n')
+    with pytest.raises(ConfigError, match="claims.robot"):
+        parse_spec(text + '\n[claims.robot]\naal = "aal2"\n')

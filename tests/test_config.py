@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import consolidate
 from psycopg import sql
 
 from consolidation.core import sqlfiles
@@ -63,10 +62,6 @@ def test_unmapped_placeholder_is_a_config_error() -> None:
 
 
 def test_cli_without_a_stack_says_what_to_run(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", "from consolidation.cli import main; main()",
-         "stack", "env", "--dir", str(tmp_path)],
-        capture_output=True, text=True,
-    )
+    result = consolidate(None, "stack", "env", "--dir", str(tmp_path))
     assert result.returncode == 3
     assert "consolidate stack up" in result.stderr

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import apply
+from conftest import apply, load_hand_built
 
 from consolidation import faults
 from consolidation.core.config import Config
 from consolidation.core.errors import PhaseOrderError, UsageError
 from consolidation.core.session_key import direct_session_id, message_id
-from consolidation.phases import capture, driver, merge
+from consolidation.phases import capture, driver, merge, verify
 from consolidation.phases.driver import Outcome
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase
 
@@ -320,3 +320,111 @@ def test_a_legacy_duplicate_does_not_take_its_twins_chat_message(small_world: Lo
         duplicate = uuid.UUID("00000000-0000-0000-0001-000000000014")
         own_id = message_id(CONFIG.session_rule.direct_namespace, "messages", duplicate)
         assert fate_of(conn, "messages", str(duplicate)) == [("migrated", None, own_id)]
+
+
+# --- legacy data the hand-built world lacks (edge_cases.sql), under both created_at fates ------
+
+EDGE = tomllib.loads((FIXTURES / "edge_expected.toml").read_text())["messages"]
+FALLBACK = Config.model_validate({"merge": {"missing_created_at": "booking_created_at"}})
+CONFIGS = {"quarantine": CONFIG, "booking_created_at": FALLBACK}
+
+
+@pytest.fixture(scope="module", params=sorted(CONFIGS))
+def edge_merged(request, local_cluster: LocalCluster) -> tuple[psycopg.Connection, Config, str]:
+    """The hand-built world plus edge_cases.sql, merged once per missing_created_at fate."""
+    config = CONFIGS[request.param]
+    database = local_cluster.create(f"merge_edge_{request.param}")
+    try:
+        load_hand_built(database)
+        with database.connect() as conn:
+            conn.execute((FIXTURES / "edge_cases.sql").read_text())
+        apply(database, "backup", config=config)
+        apply(database, "merge", config=config, batch_size=3)
+        with database.connect() as conn:
+            yield conn, config, request.param
+    finally:
+        local_cluster.drop(database)
+
+
+@pytest.mark.parametrize("source_id", sorted(EDGE), ids=[key[-3:] for key in sorted(EDGE)])
+def test_edge_rows_get_their_fate_and_sessions_their_participants(edge_merged, source_id: str) -> None:
+    conn, config, fate_of_missing = edge_merged
+    expected = EDGE[source_id]
+    if fate_of_missing == "booking_created_at" and "fallback" in expected:
+        expected = expected["fallback"]
+    fates = fate_of(conn, "messages", source_id)
+    assert len(fates) == 1, fates
+    fate, reason, chat_message_id = fates[0]
+    assert (fate, reason) == (expected["fate"], expected.get("reason"))
+    if fate != "migrated":
+        return
+    session_id, kind, created_at = conn.execute(
+        "SELECT session_id, type, created_at::text FROM public.chat_messages WHERE id = %s", [chat_message_id]
+    ).fetchone()
+    assert session_id == expected_session(expected["session"])
+    assert kind == expected.get("type", kind)
+    assert created_at == expected.get("created_at", created_at) and created_at is not None
+    participants = conn.execute(
+        "SELECT participants FROM public.chat_sessions WHERE id = %s", [session_id]
+    ).fetchone()[0]
+    assert None not in participants and len(set(participants)) == len(participants)
+    if "participants" in expected:
+        assert participants == [user(short) for short in expected["participants"]]
+
+
+def test_edge_rows_verify_clean(edge_merged) -> None:
+    conn, config, _ = edge_merged
+    report = verify.run(conn, config)
+    assert report.clean, report.findings
+    assert report.totals["messages.quarantined.missing_created_at"] == (
+        2 if config.merge.missing_created_at == "quarantine" else 1
+    )
+
+
+def test_a_row_the_database_refuses_is_quarantined_with_its_error_and_the_rest_merge(
+    small_world: LocalDatabase,
+) -> None:
+    # The app's chat_messages refuses content of 20 characters or more (a constraint production
+    # has and the mapping does not know of): the batch holding such a row must not be given up.
+    with small_world.connect() as conn:
+        conn.execute(
+            "ALTER TABLE public.chat_messages ADD CONSTRAINT short_content "
+            "CHECK (content IS NULL OR length(content) < 20)"
+        )
+        poison = "00000000-0000-0000-0001-000000000014"
+        conn.execute(
+            "INSERT INTO public.messages (id, booking_id, sender_id, type, content, created_at) "
+            "VALUES (%s, %s, %s, 'text', 'far too long for the app to take', '2024-01-01 10:01:00+00')",
+            [poison, user("b1"), user("a1")],
+        )
+        first = run_merge(small_world, batch_size=50)
+        [(fate, reason, _)] = fate_of(conn, "messages", poison)
+        assert (fate, reason) == ("quarantined", "merge_error")
+        detail = conn.execute(
+            "SELECT detail FROM consolidation.quarantine WHERE source_id = %s", [poison]
+        ).fetchone()[0]
+        assert "SQLSTATE 23514" in detail and "short_content" in detail and "060_insert_messages" in detail
+        # Every other row has the fate the hand-built table gives it.
+        for source, source_id, expected in CASES:
+            [(fate, reason, _)] = fate_of(conn, source, source_id)
+            assert (fate, reason) == (expected["fate"], expected.get("reason")), source_id
+        assert run_counts(first)["messages.quarantined.merge_error"] == 1
+        assert verify.run(conn, CONFIG).clean
+        # A re-run finds nothing left to do.
+        again = apply(small_world, "merge", batch_size=50)
+        assert sum(run_counts(again).values()) == 0 and totals(again) == totals(first)
+
+        # Written later, captured and forwarded: the same fate, and the rows beside it go on.
+        late_poison = "00000000-0000-0000-0000-000000000002"
+        late_fine = "00000000-0000-0000-0000-000000000003"
+        conn.execute(
+            "INSERT INTO public.messages (id, booking_id, sender_id, type, content, created_at) VALUES "
+            "(%s, %s, %s, 'text', 'still far too long for it', '2024-05-01'), "
+            "(%s, %s, %s, 'text', 'short', '2024-05-02')",
+            [late_poison, user("b1"), user("a1"), late_fine, user("b1"), user("a3")],
+        )
+        forwarded = apply(small_world, "merge", batch_size=50)
+        assert run_counts(forwarded)["messages.quarantined.merge_error"] == 1
+        assert [row[:2] for row in fate_of(conn, "messages", late_poison)] == [("quarantined", "merge_error")]
+        assert [row[0] for row in fate_of(conn, "messages", late_fine)] == ["migrated"]
+        assert verify.run(conn, CONFIG).clean

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import FIXTURES, apply
+from conftest import FIXTURES, apply, consolidate
 
 from consolidation import migration_files
 from consolidation.core.config import Config
@@ -87,12 +87,8 @@ def test_migrations_do_what_the_phases_do_and_their_rollbacks_undo_them(
     with small_world(empty_db) as conn:
         before = state(conn)
         for out in ("project", "again"):
-            written = subprocess.run(
-                [CONSOLIDATE, "plan", "--no-sql", "--format", "supabase", "--out", str(tmp_path / out)],
-                env=empty_db.environment(),
-                capture_output=True,
-                text=True,
-                timeout=120,
+            written = consolidate(
+                empty_db, "plan", "--no-sql", "--format", "supabase", "--out", str(tmp_path / out)
             )
             assert written.returncode == 0, written.stderr
         assert state(conn) == before, "writing the files wrote to the database"

@@ -57,15 +57,17 @@ def state(conn: psycopg.Connection) -> tuple:
     "options", [{}, {"include_legacy": True}, {"no_interim_legacy": True}], ids=["interim", "closed", "bare"]
 )
 @pytest.mark.parametrize("case", ["legacy_permissive", "handwritten_select_only"])
-def test_apply_then_rollback_restores_exactly(case: str, options: dict, empty_db: LocalDatabase) -> None:
-    with world(empty_db, case) as conn:
+def test_apply_then_rollback_restores_exactly(
+    case: str, options: dict, empty_db_each_pg: LocalDatabase
+) -> None:
+    with world(empty_db_each_pg, case) as conn:
         before = state(conn)
-        apply(empty_db, "policies", force_order=True, **options)
+        apply(empty_db_each_pg, "policies", force_order=True, **options)
         assert state(conn) != before
-        rollback(empty_db, "policies")
+        rollback(empty_db_each_pg, "policies")
         assert state(conn) == before
         with pytest.raises(UsageError, match="has not been applied"):
-            rollback(empty_db, "policies")
+            rollback(empty_db_each_pg, "policies")
 
 
 def test_reapply_then_rollback_returns_to_the_first_apply(empty_db: LocalDatabase) -> None:
@@ -159,7 +161,9 @@ FILE_READERS = [(ANA, [PHOTO, TOP]), (EVA, [NOTE]), (MAX, []), (ADMIN, [BOOKING,
 
 
 @pytest.mark.parametrize("operation", ["", "storage.object.list"])
-def test_chat_files_read_alike_while_the_storage_api_lists(operation: str, empty_db: LocalDatabase) -> None:
+def test_chat_files_read_alike_while_the_storage_api_lists(
+    operation: str, empty_db: LocalDatabase
+) -> None:
     """The read policy names the caller's files while the Storage API lists (storage.operation)
     and admits every id otherwise; either way exactly the spec's readers see each file."""
     config = parse_config('[policies]\nadmin_source = "claim"\n')

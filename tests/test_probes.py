@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from conftest import apply, consolidate
 from consolidation.core.config import Config
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 from policies import classify
+from policies.access_spec import load_spec
 from policies.classify import Outcome, Verdict
 from policies.probes import compare_runs, probe
 
@@ -28,15 +30,17 @@ def chat_world(database: LocalDatabase, policies_sql: str | None = None) -> None
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
-def test_policy_set(case: str, empty_db: LocalDatabase, tmp_path: Path) -> None:
+def test_policy_set(case: str, empty_db_each_pg: LocalDatabase, tmp_path: Path) -> None:
     folder = CASES / case
     expected = tomllib.loads((folder / "expected.toml").read_text())
-    chat_world(empty_db, (folder / "policies.sql").read_text())
+    chat_world(empty_db_each_pg, (folder / "policies.sql").read_text())
     if "install" in expected:
-        installed = consolidate(empty_db, "policies", "--apply", "--force-order", *expected["install"])
+        installed = consolidate(
+            empty_db_each_pg, "policies", "--apply", "--force-order", *expected["install"]
+        )
         assert installed.returncode == 0, installed.stderr
 
-    done = consolidate(empty_db, "probe", "--format", "json,junit", "--out", str(tmp_path))
+    done = consolidate(empty_db_each_pg, "probe", "--format", "json,junit", "--out", str(tmp_path))
 
     assert done.returncode == expected["exit_code"], done.stdout + done.stderr
     report = json.loads((tmp_path / "probe.json").read_text())
@@ -225,3 +229,48 @@ def test_the_legacy_tables_and_buckets_are_probed_in_every_state(
     assert cells["participant legacy.messages.insert"]["outcome"] == "denied by privilege"
     assert cells["participant legacy.messages.insert"]["row"] == "legacy"
     assert cells["participant legacy.bookings.read"]["outcome"] == "allowed"  # the app's still
+
+
+def test_claims_per_persona_probe_an_mfa_policy(empty_db: LocalDatabase) -> None:
+    """A restrictive policy demanding aal2 shuts out a password-only session (aal1, as the
+    probe's tokens say by default) and lets one through once the spec gives it aal2."""
+    with empty_db.connect() as conn:
+        apply_legacy_schema(conn)
+    assert consolidate(empty_db, "policies", "--apply", "--force-order").returncode == 0
+    with empty_db.connect() as conn:
+        conn.execute(
+            "CREATE POLICY mfa ON chat_messages AS RESTRICTIVE FOR SELECT TO authenticated "
+            "USING ((SELECT auth.jwt() ->> 'aal') = 'aal2')"
+        )
+    spec = load_spec()
+    password_only = probe(empty_db.url, Config(), spec=spec, mode="create")
+    assert password_only.cell("messages.read", "participant").verdict == "break"
+    mfa = spec.model_copy(update={"claims": {"participant": {"aal": "aal2", "amr": [{"method": "totp"}]}}})
+    passed = probe(empty_db.url, Config(), spec=mfa, mode="create")
+    assert passed.cell("messages.read", "participant").verdict == "pass"
+    assert passed.cell("messages.read", "admin").verdict == "break"
+
+
+def test_each_api_sets_its_own_settings(empty_db: LocalDatabase) -> None:
+    """Tables: PostgREST's settings only; storage: the Storage API's, per-claim ones included."""
+    with empty_db.connect() as conn:
+        apply_legacy_schema(conn)
+    assert consolidate(empty_db, "policies", "--apply", "--force-order").returncode == 0
+    run = probe(empty_db.url, Config(), mode="create")
+    table = run.cell("messages.read", "participant").settings
+    storage = run.cell("files.read", "participant").settings
+    assert "'request.jwt.claim.sub'" not in table and "'request.jwt.claim.role'" not in table
+    for name in ("request.jwt.claims", "request.headers", "request.cookies", "request.method",
+                 "request.path", "search_path"):
+        assert f"'{name}'" in table, name
+    # The role's own settings over its login's (authenticator: 8s and a lock_timeout).
+    assert '"statement_timeout": "8s"' in table and '"lock_timeout": "8s"' in table
+    assert '\'"public", "public", "extensions"\'' in table
+    for name in ("request.jwt.claim.sub", "request.jwt.claim.role", "request.jwt", "request.headers",
+                 "storage.operation", "storage.allow_delete_query"):
+        assert f"'{name}'" in storage, name
+    claims = json.loads(re.search(r"'request.jwt.claims', '([^']*)'", table).group(1))
+    assert {"aal", "amr", "session_id", "exp", "iat", "is_anonymous", "iss", "aud", "sub"} <= set(claims)
+    assert claims["aal"] == "aal1" and claims["exp"] > claims["iat"]
+    anon = run.cell("messages.read", "anon").settings
+    assert '"statement_timeout": "3s"' in anon and '"role": "anon"' in anon

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,9 +16,10 @@ import pytest
 from conftest import apply
 
 from consolidation.core.config import Config
-from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
+from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
+from consolidation.stack import Stack
 from policies import pgtap, reports
-from policies.access_check import lint_and_report
+from policies.access_check import lint_and_report, probe_and_report
 from policies.access_spec import load_spec
 from policies.probes import ProbeRun, compare_runs, probe
 from policies.reports.html import evidence
@@ -156,10 +158,13 @@ def test_pgtap_export_runs_the_same_matrix(empty_db: LocalDatabase, tmp_path: Pa
         conn.execute("SELECT set_config('storage.allow_delete_query', 'true', false)")
         conn.execute("DELETE FROM storage.buckets WHERE id = 'voice-notes'")
     apply(empty_db, "policies", force_order=True)
-    run = probe(empty_db.url, config, mode="create")
-    text = pgtap.export(run, tmp_path / "access_test.sql").read_text()
-    again = pgtap.render(probe(empty_db.url, config, mode="create"))
-    assert again == text  # derived fixture ids: a committed supabase/tests/ file does not churn
+    run = probe(empty_db.url, config, mode="create", issued_at=pgtap.ISSUED_AT)
+    exported = [tmp_path / "first" / "access_test.sql", tmp_path / "again" / "access_test.sql"]
+    for path in exported:
+        probe_and_report(empty_db.url, config, formats=[], out_dir=None, export_pgtap=path)
+    text = exported[0].read_text()
+    # Derived fixture ids, tokens issued at a fixed time: a committed supabase/tests/ file does not churn.
+    assert exported[1].read_text() == text == pgtap.render(run)
     skipped = run.skipped
     assert len(skipped) == 5 * 5
     assert all("bucket voice-notes does not exist" in (o.skip_reason or "") for o in skipped)
@@ -172,6 +177,34 @@ def test_pgtap_export_runs_the_same_matrix(empty_db: LocalDatabase, tmp_path: Pa
     assert len(results) == len(run.observations)
     assert [d for ok, d in results if ok is False] == []
     assert sum(ok is None for ok, _d in results) == len(skipped)
+
+
+def test_pgtap_export_passes_under_pg_prove(local_stack_pg15: Stack, tmp_path: Path) -> None:
+    """As `supabase test db` runs it: pg_prove, Debian's pgTAP, PostgreSQL 15, as postgres."""
+    pg_prove = shutil.which("pg_prove")
+    if pg_prove is None:
+        pytest.skip("pg_prove is not installed (apt-get install libtap-parser-sourcehandler-pgtap-perl)")
+    cluster = LocalCluster(local_stack_pg15)
+    database = cluster.create(f"test_pgtap_{os.getpid()}")
+    try:
+        config = Config()
+        with database.connect() as conn:
+            apply_legacy_schema(conn)
+        apply(database, "policies", force_order=True)
+        run = probe(database.url, config, mode="create")
+        test_file = pgtap.export(run, tmp_path / "access_test.sql")
+        psql = Path(local_stack_pg15.settings().pg_bin) / "psql"
+        done = subprocess.run(
+            [pg_prove, "--psql-bin", str(psql), "--dbname", database.url, "--verbose", str(test_file)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        cluster.drop(database)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert f"ok {5 * 22} - " in done.stdout and "not ok" not in done.stdout
+    assert "Result: PASS" in done.stdout
 
 
 def test_html_renders_in_chromium(legacy_run: ProbeRun, tmp_path: Path) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import consolidate
 from psycopg import sql
 
 from consolidation.core.config import Config
@@ -38,6 +37,9 @@ ANOMALY_CLASSES = [
     "g_missing_object", "h_name_with_spaces", "h_name_non_ascii", "h_same_name_in_session",
     "h_zero_byte_file", "i_dual_written_with_legacy_id", "i_dual_written_by_content",
     "j_null_or_empty_text", "j_content_1mb", "k_new_app_session", "k_new_app_message",
+    "l_booking_without_reader", "l_booking_user_is_reader", "l_booking_without_participants",
+    "m_null_created_at", "n_json_top_level_string", "n_json_top_level_number", "n_json_top_level_boolean",
+    "n_json_top_level_null", "n_json_top_level_array", "n_json_1000_deep", "o_url_100kb",
 ]
 
 # Classes the tables alone can prove, counted here independently of the seed's own query.
@@ -59,6 +61,19 @@ DATA_COUNTS = {
                                      "messages m WHERE m.id::text = c.metadata->>'legacy_message_id' "
                                      "UNION ALL SELECT 1 FROM voice_notes v "
                                      "WHERE v.id::text = c.metadata->>'legacy_message_id')",
+    "l_booking_without_reader": "SELECT count(*) FROM messages m JOIN bookings b ON b.id = m.booking_id "
+                                "WHERE b.reader_id IS NULL AND b.user_id IS NOT NULL",
+    "l_booking_user_is_reader": "SELECT count(*) FROM messages m JOIN bookings b ON b.id = m.booking_id "
+                                "WHERE b.reader_id = b.user_id",
+    "l_booking_without_participants": "SELECT count(*) FROM messages m JOIN bookings b "
+                                      "ON b.id = m.booking_id WHERE coalesce(b.user_id, b.reader_id) IS NULL",
+    "m_null_created_at": "SELECT count(*) FROM messages WHERE created_at IS NULL",
+    "n_json_top_level_string": "SELECT count(*) FROM messages WHERE metadata::text LIKE '\"%'",
+    "n_json_top_level_array": "SELECT count(*) FROM messages WHERE metadata::text LIKE '[%'",
+    # 1,000 levels: as many opening brackets before the URL at its bottom
+    "n_json_1000_deep": "SELECT count(*) FROM messages WHERE length(regexp_replace("
+                        "split_part(metadata::text, '\"http', 1), '[^[{]', '', 'g')) >= 1000",
+    "o_url_100kb": "SELECT count(*) FROM messages WHERE length(file_url) > 100000",
     "k_new_app_session": "SELECT count(*) FROM chat_sessions s WHERE NOT EXISTS (SELECT 1 FROM messages m "
                          "WHERE m.booking_id = s.id) AND NOT EXISTS (SELECT 1 FROM voice_notes v "
                          "WHERE v.context_id = s.id) AND NOT EXISTS (SELECT 1 FROM chat_messages c "
@@ -155,18 +170,21 @@ def test_every_object_row_has_its_bytes_in_the_file_backend_layout(
         assert metadata["eTag"] == f'"{hashlib.md5(data).hexdigest()}"'
 
 
+# Every string anywhere in a message's metadata (a bare JSON string too), found by the database:
+# the seed's metadata is nested 1,000 deep, deeper than Python's JSON parser goes.
+METADATA_URLS = """
+SELECT s #>> '{}' FROM messages AS m, jsonb_path_query(m.metadata, 'strict $.**') AS s
+WHERE m.metadata::text LIKE '%/storage/v1/%'
+  AND jsonb_typeof(s) = 'string' AND s #>> '{}' LIKE '%/storage/v1/%'
+"""
+
+
 def _references(conn: psycopg.Connection) -> Iterator[tuple[str, str, str]]:
     """(table, bucket a bare path means there, reference) of every file reference, metadata URLs too."""
     for (file_url,) in conn.execute("SELECT file_url FROM messages WHERE file_url IS NOT NULL"):
         yield "messages", "chat-attachments", file_url
-    for (metadata,) in conn.execute(
-        "SELECT metadata FROM messages WHERE metadata::text LIKE '%/storage/v1/%'"
-    ):
-        for attachment in metadata.get("attachments", []):
-            yield "metadata", "chat-attachments", attachment["url"]
-        for key in ("thumbnail_url", "preview_url"):
-            if key in metadata:
-                yield "metadata", "chat-attachments", metadata[key]
+    for (url,) in conn.execute(METADATA_URLS):
+        yield "metadata", "chat-attachments", url
     for (file_url,) in conn.execute("SELECT file_url FROM voice_notes"):
         yield "voice_notes", "voice-notes", file_url
 
@@ -252,17 +270,16 @@ def test_impossible_sizes_are_usage_errors(options: SeedOptions, message: str) -
 
 
 def test_the_cli_seeds_prints_every_class_and_refuses_to_seed_twice(empty_db: LocalDatabase) -> None:
-    command = [str(Path(sys.executable).parent / "consolidate"), "stack", "seed", "--messages", "800",
-               "--users", "16", "--bookings", "30", "--voice-notes", "100", "--seed", "7"]
-    env = empty_db.environment()
-    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    command = ["stack", "seed", "--messages", "800", "--users", "16", "--bookings", "30", "--voice-notes",
+               "100", "--seed", "7"]
+    first = consolidate(empty_db, *command)
     assert first.returncode == 0, first.stderr
     for anomaly in ANOMALY_CLASSES:
         assert anomaly in first.stdout
     with empty_db.connect() as conn:
         assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 800
 
-    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    again = consolidate(empty_db, *command)
     assert again.returncode == 2
     assert "--reset" in again.stderr
     assert "a_direct_message" not in again.stdout

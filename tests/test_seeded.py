@@ -11,6 +11,7 @@ from conftest import apply, consolidate
 
 from consolidation.core.checksums import chat_checksums, fix_output_settings
 from consolidation.core.config import Config
+from consolidation.phases import verify
 from consolidation.pytest_plugin import LocalDatabase
 
 CONFIG = Config()
@@ -119,3 +120,21 @@ def test_every_source_row_has_exactly_one_fate(seeded_merge) -> None:
     ).fetchone()[0]
     fated = conn.execute(FATE_COUNTS).fetchone()
     assert fated == (sources, sources)
+
+
+def test_every_session_merge_wrote_has_distinct_people_and_verify_is_clean(seeded_merge) -> None:
+    conn, _, _ = seeded_merge
+    crowded = conn.execute(
+        "SELECT s.id, s.participants FROM public.chat_sessions s "
+        "JOIN consolidation.session_changes c ON c.session_id = s.id "
+        "WHERE array_position(s.participants, NULL) IS NOT NULL OR cardinality(s.participants) = 0 "
+        "OR cardinality(s.participants) <> (SELECT count(DISTINCT p) FROM unnest(s.participants) p)"
+    ).fetchall()
+    assert crowded == []
+    singles = conn.execute(
+        "SELECT count(*) FROM public.chat_sessions s JOIN consolidation.session_changes c "
+        "ON c.session_id = s.id WHERE cardinality(s.participants) = 1"
+    ).fetchone()[0]
+    assert singles >= 2, "the seed's booking without a reader and its self-booking have one participant"
+    report = verify.run(conn, CONFIG)
+    assert report.clean, report.findings

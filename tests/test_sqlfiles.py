@@ -79,7 +79,7 @@ def test_numeric_prefixes_are_unique_in_each_folder() -> None:
 @pytest.mark.parametrize("relative", [f for f in FILES if ":" in (SQL / f).read_text(encoding="utf-8")])
 def test_every_identifier_placeholder_is_one_the_code_maps(relative: str) -> None:
     text = (SQL / relative).read_text(encoding="utf-8")
-    used = set(re.findall(r''':"([A-Za-z_][A-Za-z0-9_.]*)"''', text))
+    used = set(re.findall(r'''(?<!["\w]):"([A-Za-z_][A-Za-z0-9_.]*)"''', text))
     mapped = set(policy_identifiers(Config()))
     # Names a caller adds for one file (a backup's schema, a rewrite's target, a source...).
     per_call = {

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from consolidation.pytest_plugin import LocalDatabase
+from consolidation.core.errors import StackError
+from consolidation.pytest_plugin import PG_BIN_ENV, LocalDatabase
 from consolidation.stack import Stack
+
+
+def _any_free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def as_user(conn: psycopg.Connection, role: str, claims: dict | None) -> None:
@@ -124,4 +134,91 @@ def test_bare_delete_on_storage_objects_is_blocked(empty_db: LocalDatabase) -> N
         conn.rollback()
         conn.execute("SELECT set_config('storage.allow_delete_query', 'true', true)")
         assert conn.execute("DELETE FROM storage.objects RETURNING name").fetchall() == [("f.txt",)]
+        conn.rollback()
+
+
+def test_an_apps_revokes_survive_a_restart_and_reset_restores_supabases_defaults(tmp_path: Path) -> None:
+    """The contract is applied when the stack is created, never over an app's later changes."""
+    stack = Stack(tmp_path / "stack")
+    stack.up(port=_any_free_port(), pg_bin=os.environ.get(PG_BIN_ENV) or None)
+    try:
+        with psycopg.connect(stack.database_url(), autocommit=True) as conn:
+            conn.execute("CREATE TABLE public.ledger (id int)")
+            conn.execute("REVOKE ALL ON public.ledger FROM anon, authenticated")
+            conn.execute(
+                "CREATE FUNCTION public.close_books() RETURNS void LANGUAGE sql SECURITY DEFINER "
+                "SET search_path = '' AS 'SELECT'"
+            )
+            conn.execute("REVOKE EXECUTE ON FUNCTION public.close_books() FROM PUBLIC, anon, authenticated")
+            conn.execute("ALTER ROLE authenticated SET statement_timeout = '1min'")
+
+        def state() -> tuple[bool, bool, bool, str]:
+            with psycopg.connect(stack.database_url()) as conn:
+                return conn.execute(
+                    "SELECT has_table_privilege('anon', 'public.ledger', 'SELECT'), "
+                    "has_table_privilege('service_role', 'public.ledger', 'SELECT'), "
+                    "has_function_privilege('authenticated', 'public.close_books()', 'EXECUTE'), "
+                    "(SELECT c FROM pg_db_role_setting s, unnest(s.setconfig) c "
+                    " WHERE s.setrole = 'authenticated'::regrole AND c LIKE 'statement_timeout=%')"
+                ).fetchone()
+
+        assert state() == (False, True, False, "statement_timeout=1min")
+        # PostgREST's login works, and it can become only the API roles.
+        with psycopg.connect(stack.database_url().replace("postgres:", "authenticator:", 1)) as api:
+            api.execute("SET ROLE anon")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                api.execute("SET ROLE postgres")
+        stack.up()
+        assert state() == (False, True, False, "statement_timeout=1min")
+        stack.down()
+        assert stack.up().contract_current
+        assert state() == (False, True, False, "statement_timeout=1min")
+
+        # reset puts Supabase's roles and defaults back; the app's own objects keep their grants.
+        assert stack.reset().contract_current
+        assert state() == (False, True, False, "statement_timeout=8s")
+    finally:
+        stack.down()
+    with pytest.raises(StackError, match="not running"):
+        stack.reset()
+
+
+def test_a_stack_made_before_postgres_was_demoted_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "pgdata").mkdir()
+    (tmp_path / "pgdata" / "PG_VERSION").write_text("18\n")
+    (tmp_path / "stack.json").write_text(
+        json.dumps({"port": 1, "pg_bin": "/nowhere", "password": "x", "server_user": None})
+    )
+    for command in (Stack(tmp_path).up, Stack(tmp_path).reset):
+        with pytest.raises(StackError, match="no contract recorded") as refused:
+            command()
+        assert "make a new stack" in (refused.value.hint or "")
+
+
+def test_storage_search_and_operation_helpers(empty_db: LocalDatabase) -> None:
+    with empty_db.connect(autocommit=False) as conn:
+        conn.execute("INSERT INTO storage.buckets (id, name) VALUES ('b1', 'b1')")
+        conn.execute(
+            "INSERT INTO storage.objects (bucket_id, name, owner) VALUES "
+            "('b1', 'a/one.txt', NULL), ('b1', 'a/deeper/two.txt', NULL), ('b1', 'a/Three.txt', NULL), "
+            "('b1', 'b/four.txt', NULL)"
+        )
+        listed = conn.execute("SELECT name, id IS NULL FROM storage.search('a/', 'b1')").fetchall()
+        assert listed == [("deeper", True), ("one.txt", False), ("Three.txt", False)]
+        assert conn.execute("SELECT name FROM storage.search('a/', 'b1', search => 'on')").fetchall() == [
+            ("one.txt",)
+        ]
+        assert conn.execute("SELECT count(*) FROM storage.search('a/', 'b1', 1, 1, 1)").fetchone() == (1,)
+        # The caller's policies decide what it lists (SECURITY INVOKER).
+        conn.execute(
+            "CREATE POLICY mine ON storage.objects FOR SELECT TO authenticated USING (name LIKE 'b/%')"
+        )
+        as_user(conn, "authenticated", {"sub": str(uuid.uuid4()), "role": "authenticated"})
+        assert conn.execute("SELECT name FROM storage.search('', 'b1')").fetchall() == [("b",)]
+        conn.execute("SELECT set_config('storage.operation', 'storage.object.upload', true)")
+        assert conn.execute(
+            "SELECT storage.operation(), storage.allow_only_operation('object.upload'), "
+            "storage.allow_only_operation('storage.object.delete'), "
+            "storage.allow_any_operation(ARRAY['object.delete', 'storage.object.upload'])"
+        ).fetchone() == ("storage.object.upload", True, False, True)
         conn.rollback()

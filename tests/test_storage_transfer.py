@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import build_hand_built, fixture_objects, store_state
+from conftest import build_hand_built, consolidate, fixture_objects, store_state
 from psycopg import sql
 
 from consolidation.core.config import Config, Storage
@@ -27,18 +29,17 @@ PHOTO_TWO = disambiguated_name("photo.jpg", "chat-attachments/u1/k2/photo.jpg")
 REPORT_S2 = disambiguated_name("report.pdf", "chat-attachments/u1/k4/report.pdf")
 Fixture = tuple[psycopg.Connection, LocalBackend]
 
-# (table, row, column or JSON path, value after apply). Rows not listed keep their value.
+# (table, row, column or JSON path, value after apply). Rows not listed keep their value. The
+# target bucket is private: every form becomes its bucket path (storage.reference_forms).
 EXPECTED_REFERENCES = [
-    ("chat_messages", 1, "file_url", f"{PUBLIC}chat-files/{S1}/{U1}/photo.jpg"),
-    ("chat_messages", 1, "metadata.attachments.0.url", f"{PUBLIC}chat-files/{S1}/{U1}/photo.jpg"),
-    ("chat_messages", 1, "metadata.thumbnail_url",
-     f"http://127.0.0.1:54321/storage/v1/render/image/public/chat-files/{S1}/{U1}/photo.jpg?width=320"),
+    ("chat_messages", 1, "file_url", f"chat-files/{S1}/{U1}/photo.jpg"),
+    ("chat_messages", 1, "metadata.attachments.0.url", f"chat-files/{S1}/{U1}/photo.jpg"),
+    ("chat_messages", 1, "metadata.thumbnail_url", f"chat-files/{S1}/{U1}/photo.jpg"),
     ("chat_messages", 2, "file_url", f"chat-files/{S1}/{U1}/{PHOTO_TWO}"),
     # a signed URL is bound to its old path: it becomes the configured style, not a new URL
     ("chat_messages", 3, "file_url", f"chat-files/{S2}/{U2}/voice note e.m4a"),
     ("voice_notes", 1, "file_url", f"chat-files/{S2}/{U2}/voice note e.m4a"),
-    ("chat_messages", 4, "file_url",
-     f"http://127.0.0.1:54321/storage/v1/object/authenticated/chat-files/{S1}/{U1}/report.pdf"),
+    ("chat_messages", 4, "file_url", f"chat-files/{S1}/{U1}/report.pdf"),
     ("chat_messages", 5, "file_url", f"chat-files/{S2}/{U1}/{REPORT_S2}"),
     ("chat_messages", 6, "file_url", f"chat-files/{S1}/{U1}/secret.txt"),
     ("chat_messages", 7, "file_url", f"{PUBLIC}chat-attachments/u1/k9/gone.jpg"),
@@ -210,18 +211,19 @@ def test_rollback_restores_references_and_objects(hand_built: Fixture) -> None:
     assert transfer.verify(conn, CONFIG, backend).clean
 
 
+# Metadata as text: the seed's is nested 1,000 deep, deeper than Python's JSON parser goes.
 CURRENT_REFERENCES = """
-SELECT 'chat_messages', id, file_url, metadata FROM public.chat_messages
-UNION ALL SELECT 'messages', id, file_url, metadata FROM public.messages ORDER BY 1, 2
+SELECT 'chat_messages', id, file_url, metadata::text FROM public.chat_messages
+UNION ALL SELECT 'messages', id, file_url, metadata::text FROM public.messages ORDER BY 1, 2
 """
 # The references as they read before the move, seen through the journal.
 ORIGINAL_REFERENCES = """
 SELECT 'chat_messages', id, consolidation.storage_original_text('chat_messages', id, 'file_url', file_url),
-       consolidation.storage_original_json('chat_messages', id, 'metadata', metadata)
+       consolidation.storage_original_json('chat_messages', id, 'metadata', metadata)::text
 FROM public.chat_messages
 UNION ALL
 SELECT 'messages', id, consolidation.storage_original_text('messages', id, 'file_url', file_url),
-       consolidation.storage_original_json('messages', id, 'metadata', metadata)
+       consolidation.storage_original_json('messages', id, 'metadata', metadata)::text
 FROM public.messages
 ORDER BY 1, 2
 """
@@ -244,6 +246,10 @@ def test_seeded_stack_plan_apply_verify_rerun_rollback(legacy_db: LocalDatabase)
         assert (table_state(conn), store_state(backend)) == before
         done = apply(legacy_db, "storage")
         assert done.report.clean, done.report.findings[:5]
+        # Its own rewrites of legacy rows are no changes for merge to forward.
+        assert conn.execute(
+            "SELECT count(*) FROM consolidation.capture_log WHERE forwarded_at IS NULL"
+        ).fetchone() == (0,)
         after = (table_state(conn), store_state(backend))
         assert before != after
         assert conn.execute(ORIGINAL_REFERENCES).fetchall() == originals
@@ -255,3 +261,182 @@ def test_seeded_stack_plan_apply_verify_rerun_rollback(legacy_db: LocalDatabase)
         rollback(legacy_db, "storage")
         assert (table_state(conn), store_state(backend)) == before
     backend.close()
+
+
+# --- references in every JSON shape, refused rewrites, the forms readers need -------------------
+
+CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
+PHOTO_ONE = f"{PUBLIC}chat-attachments/u1/k1/photo.jpg"
+
+
+def add_chat_message(conn: psycopg.Connection, number: int, *, file_url: str | None = None,
+                     metadata: str = "{}") -> None:
+    """One more chat message of U1 in S1 (numbered like the fixture's), METADATA as JSON text."""
+    conn.execute(
+        "INSERT INTO public.chat_messages (id, session_id, sender_id, type, file_url, metadata) "
+        "VALUES (%s, %s, %s, 'file', %s, %s::jsonb)",
+        [row_id("chat_messages", number), S1, U1, file_url, metadata],
+    )
+
+
+def metadata_of(conn: psycopg.Connection, number: int) -> tuple[str, str]:
+    """(jsonb_typeof, text) of a chat message's metadata, read as text (never parsed in Python)."""
+    return conn.execute(
+        "SELECT jsonb_typeof(metadata), metadata::text FROM public.chat_messages WHERE id = %s",
+        [row_id("chat_messages", number)],
+    ).fetchone()
+
+
+def test_top_level_json_values_are_references_like_any_other(hand_built: Fixture) -> None:
+    conn, backend = hand_built
+    shapes = {
+        11: json.dumps(PHOTO_ONE),
+        12: "42",
+        13: "true",
+        14: "null",
+        15: json.dumps(["caption", PHOTO_ONE, {"again": "chat-attachments/u1/k1/photo.jpg"}]),
+    }
+    for number, metadata in shapes.items():
+        add_chat_message(conn, number, metadata=metadata)
+    before = table_state(conn)
+    result = transfer.apply(conn, CONFIG, backend)
+    assert result.refused == [] and result.failed == []
+    moved = f"chat-files/{S1}/{U1}/photo.jpg"
+    # Rewritten in place, and still a JSON string.
+    assert metadata_of(conn, 11) == ("string", json.dumps(moved))
+    for number, kind in ((12, "number"), (13, "boolean"), (14, "null")):
+        assert metadata_of(conn, number) == (kind, shapes[number])
+    assert metadata_of(conn, 15) == ("array", json.dumps(["caption", moved, {"again": moved}]))
+    assert transfer.verify(conn, CONFIG, backend).clean
+    after = table_state(conn)
+    transfer.apply(conn, CONFIG, backend)
+    assert table_state(conn) == after
+    transfer.rollback(conn, CONFIG, backend)
+    assert table_state(conn) == before
+
+
+def _nested(depth: int, leaf: str) -> str:
+    """JSON text DEPTH levels deep (objects and arrays in turn) around the string LEAF."""
+    opening = "".join('{"level": ' if level % 2 == 0 else "[0, " for level in range(depth))
+    closing = "".join("}" if level % 2 == 0 else "]" for level in reversed(range(depth)))
+    return opening + json.dumps(leaf) + closing
+
+
+def test_json_of_any_depth_is_walked_through_the_command(empty_db: LocalDatabase) -> None:
+    build_hand_built(empty_db)
+    with empty_db.connect() as conn:
+        add_chat_message(conn, 11, metadata=_nested(1000, PHOTO_ONE))
+    for command in (("plan",), ("--apply", "--force-order"), ("verify",)):
+        done = consolidate(empty_db, "storage", *command)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+    with empty_db.connect() as conn:
+        assert metadata_of(conn, 11)[1] == _nested(1000, f"chat-files/{S1}/{U1}/photo.jpg")
+        depth = conn.execute(
+            "SELECT cardinality(json_path) FROM consolidation.storage_rewrites WHERE row_id = %s",
+            [row_id("chat_messages", 11)],
+        ).fetchone()
+        assert depth == (1000,)
+
+
+def test_a_refused_rewrite_is_recorded_and_never_undoes_its_batch(hand_built: Fixture) -> None:
+    conn, backend = hand_built
+    # A trigger of the app's that refuses any change to one row (row 2): its rewrite fails, and
+    # the other rewrites of its batch must still be made.
+    conn.execute(
+        "CREATE FUNCTION public.refuse_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'row % is read-only', OLD.id; END $$;"
+        "CREATE TRIGGER read_only BEFORE UPDATE ON public.chat_messages FOR EACH ROW "
+        f"WHEN (OLD.id = '{row_id('chat_messages', 2)}') EXECUTE FUNCTION public.refuse_row()"
+    )
+    first = transfer.apply(conn, CONFIG, backend)
+    [refused] = first.refused
+    assert refused.check == "rewrite_failed" and "SQLSTATE P0001" in refused.detail
+    assert row_id("chat_messages", 2) in refused.where
+    for table, number, where, expected in EXPECTED_REFERENCES:
+        if (table, number) == ("chat_messages", 2):
+            expected = "chat-attachments/u1/k2/photo.jpg"
+        assert reference(conn, table, number, where) == expected, (table, number, where)
+    # The object it still names stays where it is.
+    assert ("chat-attachments", "u1/k2/photo.jpg") in store_state(backend)
+    report = transfer.verify(conn, CONFIG, backend)
+    assert {finding.check for finding in report.findings} == {"rewrite_failed"}
+    again = transfer.apply(conn, CONFIG, backend)
+    assert len(again.refused) == 1 and again.counts["references rewritten (this run)"] == 0
+    # Once the cause is gone, a re-run makes the rewrite and moves on.
+    conn.execute("DROP TRIGGER read_only ON public.chat_messages")
+    last = transfer.apply(conn, CONFIG, backend)
+    assert last.refused == [] and last.counts["references rewritten (this run)"] == 1
+    assert reference(conn, "chat_messages", 2, "file_url") == f"chat-files/{S1}/{U1}/{PHOTO_TWO}"
+    assert ("chat-attachments", "u1/k2/photo.jpg") not in store_state(backend)
+    assert transfer.verify(conn, CONFIG, backend).clean
+
+
+def test_references_can_be_written_as_authenticated_urls(hand_built: Fixture) -> None:
+    conn, backend = hand_built
+    config = Config(storage=Storage(reference_forms=dict.fromkeys(
+        ("public_url", "render_url", "signed_url"), "authenticated_url"
+    )))
+    transfer.apply(conn, config, backend)
+    api = "http://127.0.0.1:54321/storage/v1"
+    assert reference(conn, "chat_messages", 1, "file_url") == (
+        f"{api}/object/authenticated/chat-files/{S1}/{U1}/photo.jpg"
+    )
+    assert reference(conn, "chat_messages", 1, "metadata.thumbnail_url") == (
+        f"{api}/render/image/authenticated/chat-files/{S1}/{U1}/photo.jpg?width=320"
+    )
+    # A signed URL's token is never carried over; forms not named stay bucket paths.
+    assert reference(conn, "chat_messages", 3, "file_url") == (
+        f"{api}/object/authenticated/chat-files/{S2}/{U2}/voice%20note%20e.m4a"
+    )
+    assert reference(conn, "chat_messages", 2, "file_url") == f"chat-files/{S1}/{U1}/{PHOTO_TWO}"
+    assert transfer.verify(conn, config, backend).clean
+
+
+def test_verify_names_a_public_url_into_the_private_bucket(hand_built: Fixture) -> None:
+    conn, backend = hand_built
+    transfer.apply(conn, CONFIG, backend)
+    conn.execute(
+        "UPDATE public.chat_messages SET file_url = %s WHERE id = %s",
+        [f"{PUBLIC}chat-files/{S2}/{U1}/report.pdf", row_id("chat_messages", 10)],
+    )
+    report = transfer.verify(conn, CONFIG, backend)
+    [finding] = report.findings
+    assert finding.check == "unreadable_form" and "400" in finding.detail
+
+
+def test_long_references_are_handled_and_shown_shortened(hand_built: Fixture) -> None:
+    conn, backend = hand_built
+    long_path = f"{PUBLIC}chat-attachments/u1/" + "é" * 100_000 + ".png"
+    long_query = PHOTO_ONE + "?x=" + "a" * 100_000
+    add_chat_message(conn, 11, file_url=long_path)
+    add_chat_message(conn, 12, file_url=long_query)
+    plan = transfer.build_plan(conn, CONFIG, backend, transfer.listed_inventory(conn, CONFIG, backend))
+    [missing] = [found for found in plan.missing if found.site.raw == long_path]
+    assert len(missing.reason) < 400
+    transfer.apply(conn, CONFIG, backend)
+    assert reference(conn, "chat_messages", 11, "file_url") == long_path
+    assert reference(conn, "chat_messages", 12, "file_url") == f"chat-files/{S1}/{U1}/photo.jpg"
+    # A finding about a long reference names it shortened.
+    conn.execute("UPDATE public.chat_messages SET file_url = %s WHERE id = %s",
+                 [f"chat-files/{S1}/" + "é" * 100_000, row_id("chat_messages", 2)])
+    report = transfer.verify(conn, CONFIG, backend)
+    assert [f.check for f in report.findings] == ["unresolved"]
+    assert all(len(f.where) + len(f.detail) < 1000 for f in report.findings)
+
+
+def test_a_reference_the_journal_refuses_is_left_alone_and_the_rest_move(hand_built: Fixture) -> None:
+    conn, backend = hand_built
+    # Should the database refuse to journal one planned rewrite (here a constraint that names it),
+    # the plan is written row by row and that reference is left as it was, with the error.
+    conn.execute(
+        "ALTER TABLE consolidation.storage_rewrites ADD CONSTRAINT not_row_two "
+        f"CHECK (row_id <> '{row_id('chat_messages', 2)}')"
+    )
+    result = transfer.apply(conn, CONFIG, backend)
+    [refused] = result.refused
+    assert refused.check == "plan_refused" and "not_row_two" in refused.detail
+    assert reference(conn, "chat_messages", 2, "file_url") == "chat-attachments/u1/k2/photo.jpg"
+    assert reference(conn, "chat_messages", 1, "file_url") == f"chat-files/{S1}/{U1}/photo.jpg"
+    assert ("chat-attachments", "u1/k2/photo.jpg") in store_state(backend)
+    assert {f.check for f in transfer.verify(conn, CONFIG, backend).findings} == {"not_migrated"}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import apply, consolidate
+from conftest import HAND_BUILT, apply, consolidate
 
 from consolidation.core.config import Config
+from consolidation.core.errors import PhaseOrderError
 from consolidation.phases import verify
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
 
@@ -109,9 +110,73 @@ def test_damage_is_found(merged_db: LocalDatabase, case: str, damage: str, check
     assert "findings in merge" in result.stderr
 
 
-def test_verify_before_merge_says_merge_has_not_run(empty_db: LocalDatabase) -> None:
+@pytest.mark.parametrize("before", ["nothing", "a backup"])
+def test_verify_before_merge_says_merge_has_not_run(empty_db: LocalDatabase, before: str) -> None:
     with empty_db.connect() as conn:
         apply_legacy_schema(conn)
+        conn.execute(HAND_BUILT.read_text())
+        if before == "a backup":
+            apply(empty_db, "backup")
+        with pytest.raises(PhaseOrderError, match="merge has not run") as raised:
+            verify.run(conn, Config())
+        assert "consolidate merge --apply" in str(raised.value.hint)
     result = consolidate(empty_db, "verify")
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "merge has not run" in result.stderr and "`consolidate merge --apply`" in result.stderr
+    assert "merge has not run" in result.stderr and "discrepancies" not in result.stdout + result.stderr
+    assert "`consolidate merge --apply`" in " ".join(result.stderr.split())
+
+
+# (case, damage done after a clean merge, the checks that must report it): the sessions' people
+# and the chat's file references, proven as outcomes.
+OUTCOME_DAMAGE = [
+    (
+        "a participant is NULL",
+        "UPDATE chat_sessions SET participants = participants || NULL::uuid WHERE id = %(b1)s",
+        {"participants", "sessions"},
+    ),
+    (
+        "a participant twice",
+        "UPDATE chat_sessions SET participants = participants || %(a1)s::uuid WHERE id = %(b1)s",
+        {"participants"},
+    ),
+    (
+        "a public URL into the private target bucket",
+        "UPDATE chat_messages SET file_url = 'http://127.0.0.1:54321/storage/v1/object/public/chat-files/'"
+        " || session_id || '/' || sender_id || '/x.png' WHERE id = %(app)s",
+        {"references"},
+    ),
+    (
+        "a chat-files path that names no object",
+        "UPDATE chat_messages SET metadata = jsonb_build_object('deep', jsonb_build_array("
+        "'chat-files/' || session_id || '/' || sender_id || '/gone.png')) WHERE id = %(app)s",
+        {"references"},
+    ),
+]
+
+
+@pytest.mark.parametrize("case, damage, checks", OUTCOME_DAMAGE, ids=[case[0] for case in OUTCOME_DAMAGE])
+def test_outcomes_are_proven(merged_db: LocalDatabase, case: str, damage: str, checks: set[str]) -> None:
+    with merged_db.connect() as conn:
+        conn.execute(damage, {**KEYS, "app": "00000000-0000-0000-0003-000000000001"})
+        report = verify.run(conn, Config())
+    assert {name for name, count in report.counts.items() if count} == checks
+    assert {finding.check for finding in report.findings} == checks
+
+
+def test_a_reference_into_chat_files_that_exists_in_a_readable_form_is_clean(
+    merged_db: LocalDatabase,
+) -> None:
+    app = "00000000-0000-0000-0003-000000000001"
+    with merged_db.connect() as conn:
+        session, sender = conn.execute(
+            "SELECT session_id, sender_id FROM chat_messages WHERE id = %s", [app]
+        ).fetchone()
+        name = f"{session}/{sender}/x.png"
+        conn.execute(
+            "INSERT INTO storage.objects (bucket_id, name) VALUES ('chat-files', %s)", [name]
+        )
+        for form in (f"chat-files/{name}",
+                     f"http://127.0.0.1:54321/storage/v1/object/authenticated/chat-files/{name}"):
+            conn.execute("UPDATE chat_messages SET file_url = %s WHERE id = %s", [form, app])
+            report = verify.run(conn, Config())
+            assert report.clean, report.findings

@@ -155,12 +155,35 @@ class Merge(Strict):
     # After each batch a worker pauses this many times as long as the batch took (0: never), so
     # the merge leaves the server idle time for the app's own queries: 1 halves its pace.
     pause_ratio: float = Field(0.0, ge=0, le=100)
+    # A source row without created_at: quarantined (reason missing_created_at), or given the
+    # created_at of the booking it belongs to (rows in no booking are quarantined all the same).
+    missing_created_at: Literal["quarantine", "booking_created_at"] = "quarantine"
+
+
+# The forms a file reference is found in (storage_migration.references.ReferenceStyle), and the
+# forms a reference into the private target bucket may be written in: never a public URL (the
+# Storage API answers 400 to everyone for a public URL into a private bucket), never a signed
+# one (it needs a token bound to the path).
+SourceForm = Literal[
+    "public_url", "authenticated_url", "signed_url", "render_url", "object_url", "bucket_path", "path"
+]
+TargetForm = Literal["bucket_path", "authenticated_url"]
 
 
 class Storage(Strict):
     legacy_buckets: tuple[str, ...] = ("chat-attachments", "voice-notes")
     target_bucket: str = "chat-files"
-    reference_style: Literal["bucket_path", "path", "public_url"] = "bucket_path"
+    # How a rewritten reference reads, by the form it was found in: `chat-files/<session>/<sender>/
+    # <file>` by default, or the authenticated URL the signed-in app fetches with its token.
+    reference_forms: dict[SourceForm, TargetForm] = {
+        "public_url": "bucket_path",
+        "authenticated_url": "bucket_path",
+        "signed_url": "bucket_path",
+        "render_url": "bucket_path",
+        "object_url": "bucket_path",
+        "bucket_path": "bucket_path",
+        "path": "bucket_path",
+    }
     keep_sources: bool = False
     move_unreferenced: bool = False
     concurrency: int = Field(8, gt=0, le=64)
@@ -202,10 +225,24 @@ class Database(Strict):
     adopt_journal_from: tuple[str, ...] = ()
 
 
+def _case_blind_type_map(value: dict[str, ChatType]) -> dict[str, ChatType]:
+    # Legacy types match in any case ('Image' is image), so two keys differing only in case
+    # must agree on what they map to.
+    seen: dict[str, tuple[str, str]] = {}
+    for key, chat_type in value.items():
+        earlier = seen.setdefault(key.lower(), (key, chat_type))
+        if earlier[1] != chat_type:
+            raise ValueError(
+                f"keys {earlier[0]!r} and {key!r} differ only in case but map to {earlier[1]!r} and "
+                f"{chat_type!r} (types match in any case)"
+            )
+    return value
+
+
 class Config(Strict):
     tables: Tables = Tables()
     columns: Columns = Columns()
-    type_map: dict[str, ChatType] = {
+    type_map: Annotated[dict[str, ChatType], AfterValidator(_case_blind_type_map)] = {
         "text": "text",
         "image": "image",
         "file": "file",

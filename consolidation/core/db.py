@@ -161,3 +161,25 @@ def table_checksum(conn: psycopg.Connection, table: sql.Composable) -> TableChec
     """Checksum of every row's text form; equal content gives an equal digest in any order."""
     rows, high, low = conn.execute(_CHECKSUM.format(table)).fetchone()
     return TableChecksum(rows=rows, digest=f"{rows}:{high}:{low}")
+
+
+# SQLSTATE classes of errors one row's own values can cause: a value out of range, too long or
+# malformed (22), a constraint refusing it (23), a limit its size or depth hits (54), a trigger
+# raising (P0). A phase retries such a failure row by row and records the row that causes it
+# with the error, instead of stopping for it; any other error (a missing column, a privilege,
+# a lost connection) is about the whole phase and stops it.
+ROW_ERROR_CLASSES = ("22", "23", "54", "P0")
+ERROR_TEXT_LIMIT = 500
+
+
+def is_row_error(exc: BaseException) -> bool:
+    """Whether EXC is a database error a single row can cause (see ROW_ERROR_CLASSES)."""
+    return isinstance(exc, psycopg.DatabaseError) and (exc.sqlstate or "")[:2] in ROW_ERROR_CLASSES
+
+
+def error_text(exc: BaseException) -> str:
+    """The database's error as a reason to record: SQLSTATE and first line, bounded in length."""
+    state = getattr(exc, "sqlstate", None)
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    text = f"SQLSTATE {state}: {first}" if state else first
+    return text if len(text) <= ERROR_TEXT_LIMIT else text[: ERROR_TEXT_LIMIT - 1] + "…"

@@ -13,7 +13,6 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from consolidation.core import sqlfiles
@@ -50,8 +49,8 @@ def tool_version() -> str:
 def installed(conn: psycopg.Connection, config: Config) -> bool:
     """Whether the tool's schema exists (plan and verify never create it)."""
     found = conn.execute(
-        "SELECT to_regclass(%s) IS NOT NULL",
-        [sqlfiles.quote(identifiers(config)["tool.phase_records"])],
+        sqlfiles.load("journal/130_installed.sql"),
+        {"records": sqlfiles.quote(identifiers(config)["tool.phase_records"])},
     ).fetchone()
     return bool(found and found[0])
 
@@ -60,7 +59,7 @@ def install(conn: psycopg.Connection, config: Config) -> None:
     """Create the tool's schema if needed; idempotent, one transaction."""
     with conn.transaction():
         # Two operators installing at once would race on CREATE ... IF NOT EXISTS.
-        conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_key(config.journal.schema_)])
+        conn.execute(sqlfiles.load("journal/140_install_lock.sql"), {"key": _key(config.journal.schema_)})
         conn.execute(_render(config, "journal/010_schema.sql"))
         # The storage journal lives in the same schema, so merge's verification can always
         # see through the storage phase's rewrites (storage_original_text / _json).
@@ -74,7 +73,7 @@ def _key(text: str) -> int:
 
 def system_identifier(conn: psycopg.Connection) -> str:
     """The database cluster's system identifier (reading pg_control_system() writes nothing)."""
-    row = conn.execute("SELECT system_identifier::text FROM pg_control_system()").fetchone()
+    row = conn.execute(sqlfiles.load("journal/150_system_identifier.sql")).fetchone()
     assert row is not None
     return row[0]
 
@@ -96,11 +95,8 @@ def check_database(conn: psycopg.Connection, config: Config) -> str:
     if not installed(conn, config):
         return actual
     foreign = conn.execute(
-        sql.SQL(
-            "SELECT system_identifier, count(*), max(started_at) FROM {} "
-            "WHERE system_identifier <> ALL(%s) GROUP BY 1 ORDER BY 3 DESC"
-        ).format(identifiers(config)["tool.runs"]),
-        [[actual, *config.database.adopt_journal_from]],
+        _render(config, "journal/160_foreign_runs.sql"),
+        {"known": [actual, *config.database.adopt_journal_from]},
     ).fetchall()
     if foreign:
         origin, runs, last = foreign[0]
@@ -159,7 +155,8 @@ class PhaseRecord:
 def phase_lock(conn: psycopg.Connection, config: Config, phase: str) -> Iterator[None]:
     """Hold the phase's session-level advisory lock, or raise PhaseBusyError naming the holder."""
     classid, objid = _key(config.journal.schema_), _key(phase)
-    acquired = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", [classid, objid]).fetchone()
+    keys = {"classid": classid, "objid": objid}
+    acquired = conn.execute(sqlfiles.load("journal/170_phase_lock.sql"), keys).fetchone()
     if not (acquired and acquired[0]):
         holder = conn.execute(
             sqlfiles.load("journal/060_lock_holder.sql"),
@@ -179,7 +176,7 @@ def phase_lock(conn: psycopg.Connection, config: Config, phase: str) -> Iterator
         yield
     finally:
         if not conn.closed:
-            conn.execute("SELECT pg_advisory_unlock(%s, %s)", [classid, objid])
+            conn.execute(sqlfiles.load("journal/180_phase_unlock.sql"), keys)
 
 
 def mark_interrupted(conn: psycopg.Connection, config: Config, phase: str) -> list[int]:
@@ -339,10 +336,7 @@ def record_baseline(
 def baseline(conn: psycopg.Connection, config: Config, phase: str) -> dict[str, Any] | None:
     if not installed(conn, config):
         return None
-    row = conn.execute(
-        sql.SQL("SELECT checksums FROM {} WHERE phase = %s").format(identifiers(config)["tool.baselines"]),
-        [phase],
-    ).fetchone()
+    row = conn.execute(_render(config, "journal/190_baseline.sql"), {"phase": phase}).fetchone()
     return row[0] if row else None
 
 
@@ -355,6 +349,4 @@ def baseline_fingerprint(conn: psycopg.Connection, config: Config, phase: str) -
 
 
 def clear_baseline(conn: psycopg.Connection, config: Config, phase: str) -> None:
-    conn.execute(
-        sql.SQL("DELETE FROM {} WHERE phase = %s").format(identifiers(config)["tool.baselines"]), [phase]
-    )
+    conn.execute(_render(config, "journal/200_clear_baseline.sql"), {"phase": phase})

@@ -75,6 +75,16 @@ FORWARD_FILES = (
     "capture/069_refresh_linked.sql",
     "capture/080_mark_forwarded.sql",
 )
+# A row a batch fails on by itself, and its keyset position; a forwarded row that does, likewise.
+FIRST_ROW_FILE = "merge/075_first_row.sql"
+FAILED_ROW_FILES = ("merge/076_quarantine_failed.sql", "merge/077_high_water_at.sql")
+FAILED_FORWARD_FILES = (
+    "capture/070_clear_failed.sql",
+    "capture/062_clear_quarantine.sql",
+    "capture/063_clear_excluded.sql",
+    "capture/071_quarantine_failed.sql",
+    "capture/080_mark_forwarded.sql",
+)
 # Once per run, after every batch: sequence the sessions merge wrote into and bring their
 # last_message_at up to date (a session spread over many batches is written once).
 SEQUENCE_FILES = (
@@ -190,6 +200,17 @@ def statements(config: Config) -> list[Step]:
         Step(PHASE, _step_name(path), render(path), repeats="per batch")
         for path in ("merge/025_batch_counts.sql", *BATCH_FILES)
     ]
+    # A batch that fails is halved until the row it fails on is alone; that row is quarantined.
+    steps += [
+        Step(
+            PHASE,
+            f"075_first_row_{kind}_{source}",
+            per_source(FIRST_ROW_FILE, source) + per_source(where, source),
+        )
+        for kind, where in (("classify", KEYSET_FILE), ("sweep", SWEEP_FILE))
+        for source in SOURCES
+    ]
+    steps += [Step(PHASE, _step_name(path), render(path)) for path in FAILED_ROW_FILES]
     steps += [
         Step(PHASE, _step_name(path), render(path))
         for path in (
@@ -206,9 +227,8 @@ def statements(config: Config) -> list[Step]:
         )
         for source, path in SELECT_FILES.items()
     ]
-    steps += [
-        Step(PHASE, _step_name(path), render(path)) for path in ("capture/050_take.sql", *FORWARD_FILES)
-    ]
+    forwarding = dict.fromkeys(("capture/050_take.sql", *FORWARD_FILES, *FAILED_FORWARD_FILES))
+    steps += [Step(PHASE, _step_name(path), render(path)) for path in forwarding]
     return steps
 
 
@@ -218,8 +238,10 @@ def mapping_parameters(config: Config) -> dict[str, Any]:
         "namespace": config.session_rule.direct_namespace,
         "chat_context_types": list(config.voice_notes.chat_context_types),
         "voice_type": config.voice_notes.message_type,
-        "type_map": Jsonb(dict(config.type_map)),
+        # Looked up by the lower-cased legacy type: types match in any case.
+        "type_map": Jsonb({key.lower(): value for key, value in config.type_map.items()}),
         "booking_status": Jsonb(dict(config.session_rule.booking_status)),
+        "missing_created_at": config.merge.missing_created_at,
     }
 
 
@@ -366,6 +388,8 @@ class _Batches:
         self.texts = texts or {step.name: step.sql for step in statements(config)}
         self.parameters = mapping_parameters(config)
         self.forwarded = 0
+        self.forward_size = batch_size
+        self.step = ""
         self.executor = executor(conn, config)
 
     def prepare(self, parts: int) -> None:
@@ -386,35 +410,40 @@ class _Batches:
 
         self.executor.transaction("merge: link plan", work)
 
-    def run(self, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
+    def run(self, position: Position, size: int) -> tuple[uuid.UUID, Counter[str]] | None:
         found = self.executor.transaction(
-            f"merge: {position.source} batch {position.batch_number()}", lambda: self._once(position)
+            f"merge: {position.source} batch {position.batch_number()}", lambda: self._once(position, size)
         )
         if found is None:
             return None
         crash.point("merge.after_batch", self.shared.commit())
         return found
 
-    def _once(self, position: Position) -> tuple[uuid.UUID, Counter[str]] | None:
-        conn, texts, source = self.conn, self.texts, position.source
+    def _execute(self, step: str, parameters: dict[str, Any] | None = None) -> psycopg.Cursor:
+        # The step is remembered so a row quarantined for failing names where it failed.
+        self.step = step
+        return self.conn.execute(self.texts[step], parameters)
+
+    def _once(self, position: Position, size: int) -> tuple[uuid.UUID, Counter[str]] | None:
+        source = position.source
         batch = position.batch_number()
-        selected = conn.execute(
-            texts[f"020_{'classify' if position.pass_ == 1 else 'sweep'}_{source}"],
-            {**self.parameters, **position.keyset(), "batch_size": self.batch_size},
+        selected = self._execute(
+            f"020_{'classify' if position.pass_ == 1 else 'sweep'}_{source}",
+            {**self.parameters, **position.keyset(), "batch_size": size},
         )
         if not selected.rowcount:
             return None
         counts: Counter[str] = Counter()
-        for fate, reason, rows in conn.execute(texts["025_batch_counts"]).fetchall():
+        for fate, reason, rows in self._execute("025_batch_counts").fetchall():
             counts[f"{source}.{fate}" + (f".{reason}" if reason else "")] += rows
         for relative in BATCH_FILES:
-            cursor = conn.execute(texts[_step_name(relative)], {"batch": batch})
+            cursor = self._execute(_step_name(relative), {"batch": batch})
             if relative.endswith("030_create_sessions.sql"):
                 counts["sessions_created"] += max(cursor.rowcount, 0)
-        # Crash points: inside the k-th batch before its commit, after its commit.
+        # Crash points: inside the k-th batch before its commit, and after its commit (run()).
         crash.point("merge.in_batch", self.shared.committed + 1)
-        last_id = conn.execute(
-            texts["080_high_water"],
+        last_id = self._execute(
+            "080_high_water",
             {
                 "source_table": source,
                 "part": position.part,
@@ -425,13 +454,72 @@ class _Batches:
         assert last_id is not None
         return last_id[0], counts
 
+    def _failed_detail(self, exc: psycopg.DatabaseError) -> str:
+        return f"{db.error_text(exc)} (in {self.step})"
+
+    def quarantine_failed(
+        self, position: Position, exc: psycopg.DatabaseError
+    ) -> tuple[uuid.UUID, Counter[str]] | None:
+        """Quarantine the part's next row, which its batch statements fail on by themselves,
+        with the database's error, and move the part's keyset past it."""
+        detail = self._failed_detail(exc)
+        done = self.executor.transaction(
+            f"merge: quarantine a failing {position.source} row",
+            lambda: self._quarantine_once(position, detail),
+        )
+        if done is not None:
+            crash.point("merge.after_batch", self.shared.commit())
+        return done
+
+    def _quarantine_once(self, position: Position, detail: str) -> tuple[uuid.UUID, Counter[str]] | None:
+        conn, source = self.conn, position.source
+        kind = "classify" if position.pass_ == 1 else "sweep"
+        first = conn.execute(
+            self.texts[f"075_first_row_{kind}_{source}"], {**position.keyset(), "batch_size": 1}
+        ).fetchone()
+        if first is None:
+            return None
+        values = {
+            "source_table": source,
+            "source_id": first[0],
+            "detail": detail,
+            "batch": position.batch_number(),
+        }
+        _with_snapshot_or_id(conn, self.texts["076_quarantine_failed"], values)
+        conn.execute(
+            self.texts["077_high_water_at"],
+            {
+                "last_id": first[0],
+                "batches": position.batches + 1,
+                "pass": position.pass_,
+                "source_table": source,
+                "part": position.part,
+            },
+        )
+        return first[0], Counter({f"{source}.quarantined.merge_error": 1})
+
     def merge_part(self, position: Position) -> tuple[Counter[str], int]:
-        """Run one part's passes to their end; returns its counts and batches."""
+        """Run one part's passes to their end; returns its counts and batches.
+
+        A batch the database refuses because of a row in it is not given up: it is halved until
+        the row it fails on is alone, that row is quarantined with the error (reason
+        merge_error), and the batches grow back to their size after it.
+        """
         counts: Counter[str] = Counter()
         batches = 0
+        size = self.batch_size
         while not self.shared.stop.is_set():
             started = time.perf_counter()
-            done = self.run(position)
+            try:
+                done = self.run(position, size)
+                size = min(self.batch_size, size * 2)
+            except psycopg.DatabaseError as exc:
+                if not db.is_row_error(exc):
+                    raise
+                if size > 1:
+                    size = (size + 1) // 2
+                    continue
+                done = self.quarantine_failed(position, exc)
             self.shared.pause(started)
             if done is None:
                 self.next_pass(position)
@@ -448,25 +536,37 @@ class _Batches:
 
     def forward(self, source: str, upto: int) -> Counter[str] | None:
         """Forward the next captured changes of SOURCE logged up to log id UPTO, in one
-        transaction; None when none wait."""
-        counts = self.executor.transaction(
-            f"merge: forward {source}", lambda: self._forward_once(source, upto)
-        )
-        if counts is not None:
-            self.forwarded += 1
-        return counts
+        transaction; None when none wait. Like a batch, a forwarding the database refuses is
+        halved until the row it fails on is alone, and that row is quarantined with the error."""
+        while True:
+            try:
+                done = self.executor.transaction(
+                    f"merge: forward {source}", lambda: self._forward_once(source, upto, self.forward_size)
+                )
+                self.forward_size = min(self.batch_size, self.forward_size * 2)
+            except psycopg.DatabaseError as exc:
+                if not db.is_row_error(exc):
+                    raise
+                if self.forward_size > 1:
+                    self.forward_size = (self.forward_size + 1) // 2
+                    continue
+                detail = self._failed_detail(exc)
+                done = self.executor.transaction(
+                    f"merge: quarantine a failing {source} change",
+                    lambda detail=detail: self._forward_failed(source, upto, detail),
+                )
+            if done is not None:
+                self.forwarded += 1
+            return done
 
-    def _forward_once(self, source: str, upto: int) -> Counter[str] | None:
-        conn, texts = self.conn, self.texts
-        taken = conn.execute(
-            texts["050_take"], {"source_table": source, "upto": upto, "batch_size": self.batch_size}
-        ).rowcount
+    def _forward_once(self, source: str, upto: int, size: int) -> Counter[str] | None:
+        taken = self._execute("050_take", {"source_table": source, "upto": upto, "batch_size": size}).rowcount
         if not taken:
             return None
-        conn.execute(texts[f"021_forward_{source}"], self.parameters)
+        self._execute(f"021_forward_{source}", self.parameters)
         counts: Counter[str] = Counter({f"{source}.forwarded": taken})
         for relative in FORWARD_FILES:
-            cursor = conn.execute(texts[_step_name(relative)], {"batch": FORWARD_BATCH})
+            cursor = self._execute(_step_name(relative), {"batch": FORWARD_BATCH})
             if relative.endswith("025_batch_counts.sql"):
                 for fate, reason, rows in cursor.fetchall():
                     counts[f"{source}.{fate}" + (f".{reason}" if reason else "")] += rows
@@ -474,6 +574,22 @@ class _Batches:
                 counts["sessions_created"] += max(cursor.rowcount, 0)
         crash.point("merge.in_forward", self.forwarded + 1)
         return counts
+
+    def _forward_failed(self, source: str, upto: int, detail: str) -> Counter[str] | None:
+        """Forward the next captured change, which fails by itself, as a quarantined row."""
+        conn, texts = self.conn, self.texts
+        taken = conn.execute(
+            texts["050_take"], {"source_table": source, "upto": upto, "batch_size": 1}
+        ).rowcount
+        if not taken:
+            return None
+        values = {"detail": detail, "batch": FORWARD_BATCH}
+        for relative in FAILED_FORWARD_FILES:
+            if relative.endswith("071_quarantine_failed.sql"):
+                _with_snapshot_or_id(conn, texts[_step_name(relative)], values)
+            else:
+                conn.execute(texts[_step_name(relative)], values)
+        return Counter({f"{source}.forwarded": taken, f"{source}.quarantined.merge_error": 1})
 
     def next_pass(self, position: Position) -> None:
         self.conn.execute(
@@ -495,6 +611,18 @@ class _Batches:
             return written
 
         return self.executor.transaction("merge: sequence sessions", work)
+
+
+def _with_snapshot_or_id(conn: psycopg.Connection, statement: str, values: dict[str, Any]) -> None:
+    """Run a quarantine of a failed row with its snapshot, or with its id only should taking the
+    snapshot be what fails (in a savepoint, so the transaction goes on)."""
+    try:
+        with conn.transaction():
+            conn.execute(statement, {**values, "snapshot": True})
+    except psycopg.DatabaseError as exc:
+        if not db.is_row_error(exc):
+            raise
+        conn.execute(statement, {**values, "snapshot": False})
 
 
 def _worker(
@@ -642,15 +770,17 @@ def _plan_counts(conn: psycopg.Connection, config: Config) -> tuple[dict[str, in
     """What merge would do from here, counted in the plan's read-only snapshot: per source, fate
     and reason the rows still without a fate; or, once merge has run, what it recorded."""
     names = identifiers(config)
-    if journal.installed(conn, config) and conn.execute(
-        sql.SQL("SELECT EXISTS (SELECT FROM {})").format(names["tool.provenance"])
-    ).fetchone()[0]:
+    if (
+        journal.installed(conn, config)
+        and conn.execute(
+            sql.SQL("SELECT EXISTS (SELECT FROM {})").format(names["tool.provenance"])
+        ).fetchone()[0]
+    ):
         counts = {f"already {key}": count for key, count in totals(conn, config).items()}
         counts["source rows without a fate yet"] = remaining(conn, config)
         return counts, ["merge has run before: counts are what it recorded, plus rows still pending"]
     classified = sql.SQL(
-        "WITH merge_source AS (\n{}\n),\nlink_candidates AS (\n{}\n),\nclassified AS (\n{}\n)\n"
-        "{}"
+        "WITH merge_source AS (\n{}\n),\nlink_candidates AS (\n{}\n),\nclassified AS (\n{}\n)\n{}"
     ).format(
         sql.SQL(sqlfiles.render("merge/300_plan_source.sql", names)),
         sql.SQL(sqlfiles.render("merge/005_link_candidates.sql", names)),

@@ -288,16 +288,18 @@ def restore_table(table: dict[str, Any]) -> list[str]:
     """The statements that put back one table's RLS flags and API roles' privileges as TABLE
     (a row of policies/inspect/tables.sql) recorded them."""
     target = sql.Identifier(table["schema"], table["table"])
-    out = [
-        sql.SQL("ALTER TABLE {} {} ROW LEVEL SECURITY;").format(
-            target, sql.SQL("ENABLE" if table["rls"] else "DISABLE")
-        ),
-        sql.SQL("ALTER TABLE {} {} ROW LEVEL SECURITY;").format(
-            target, sql.SQL("FORCE" if table["force_rls"] else "NO FORCE")
-        ),
-    ]
+    out: list[sql.Composable] = []
     if table["schema"] != "storage":
-        # storage.objects' grants are never changed by apply, so rollback leaves them alone.
+        # storage.objects' RLS flags and grants are never changed by apply, so rollback leaves
+        # them alone: on Supabase only their owner, not postgres, may ALTER that table.
+        out += [
+            sql.SQL("ALTER TABLE {} {} ROW LEVEL SECURITY;").format(
+                target, sql.SQL("ENABLE" if table["rls"] else "DISABLE")
+            ),
+            sql.SQL("ALTER TABLE {} {} ROW LEVEL SECURITY;").format(
+                target, sql.SQL("FORCE" if table["force_rls"] else "NO FORCE")
+            ),
+        ]
         out.append(
             sql.SQL("REVOKE ALL ON {} FROM {};").format(
                 target, sql.SQL(", ").join(sql.Identifier(r) for r in API_ROLES)
@@ -359,13 +361,15 @@ def restore_steps(
             )
         )
     for table in snapshot["tables"]:
-        steps.append(
-            Step(
-                PHASE,
-                f"restore {table['schema']}.{table['table']} privileges and RLS",
-                "\n".join(restore_table(table)),
+        statements = restore_table(table)
+        if statements:
+            steps.append(
+                Step(
+                    PHASE,
+                    f"restore {table['schema']}.{table['table']} privileges and RLS",
+                    "\n".join(statements),
+                )
             )
-        )
     steps += [
         Step(PHASE, f"recreate {p['table']}: {p['name']}", create_policy_sql(ExistingPolicy(**p)))
         for p in dropped

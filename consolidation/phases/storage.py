@@ -158,11 +158,14 @@ class Storage:
                 crash=transfer.CrashPoint.from_environment(),
                 planned=plan.state["plan"],
             )
-        details = {}
+        details: dict[str, list[str]] = {}
         if done.failed:
             details["failed"] = [
                 f"{t.source_bucket}/{t.source_name} -> {t.dest_name}: {t.detail}" for t in done.failed[:100]
             ]
+        if done.refused:
+            # Left as they were, with the database's reason; storage verify lists them (exit 1).
+            details["refused"] = [f"{f.where}: {f.detail}" for f in done.refused[:100]]
         return Result(PHASE, "apply", done.counts, details)
 
     def verify(self, ctx: Context) -> Report:

@@ -18,28 +18,36 @@ import psycopg
 from psycopg import sql
 
 from consolidation.core import crash as crash_points
-from consolidation.core import journal, sqlfiles
+from consolidation.core import db, journal, sqlfiles
 from consolidation.core.config import Config
+from consolidation.core.errors import FindingsError
 from consolidation.core.names import identifiers
 from consolidation.phases.contract import Step
 from storage_migration.backends.base import StorageBackend
 from storage_migration.inventory import (
+    REFERENCE_QUERIES,
+    REFERENCE_SITES,
     InventoryObject,
     Located,
     ProgressCallback,
     load_inventory,
     locate,
+    reference_sites_sql,
     scan_references,
     sha256_of,
     take_inventory,
 )
-from storage_migration.references import disambiguated_name, rewritten_reference, safe_file_name
+from storage_migration.reachability import bucket_visibility, form_problem
+from storage_migration.references import disambiguated_name, rewritten_reference, safe_file_name, shown
 
 PHASE = "storage"
 UNREFERENCED_FOLDER = "unreferenced"
 REMOVE_CHUNK = 100
 REWRITE_BATCH = 500
+# The columns holding JSON: a reference there is a string inside it (or the whole value).
+JSON_COLUMNS = ("metadata",)
 Key = tuple[str, str]
+Location = tuple[str, uuid.UUID, str, list[str]]
 
 
 @dataclass(frozen=True)
@@ -106,17 +114,24 @@ class StoragePlan:
         }
 
 
-@dataclass
-class StorageResult:
-    counts: dict[str, int] = field(default_factory=dict)
-    failed: list[Transfer] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class Finding:
     check: str
     where: str
     detail: str
+
+
+@dataclass
+class StorageResult:
+    counts: dict[str, int] = field(default_factory=dict)
+    failed: list[Transfer] = field(default_factory=list)
+    # References the database refused to plan or rewrite: left as they were, with its error.
+    refused: list[Finding] = field(default_factory=list)
+
+
+def where_of(table_name: str, row_id: uuid.UUID, column_name: str, json_path: Iterable[str]) -> str:
+    """A reference's place for output: table, row, column and JSON path (long paths shortened)."""
+    return shown(f"{table_name} {row_id} {column_name}" + "".join(f"[{part}]" for part in json_path))
 
 
 @dataclass
@@ -166,10 +181,16 @@ def _rewrite_sql(config: Config, table_name: str, column_name: str, in_json: boo
 
 def statements(config: Config) -> list[Step]:
     """Every statement the phase runs, rendered as it runs (rewrites shown for each location)."""
+    # The reference queries run composed with the JSON walk (025): shown as they run.
+    composed = (*REFERENCE_QUERIES, REFERENCE_SITES, "storage/060_", "storage/061_")
     steps = [
         Step(PHASE, path.split("/")[-1].removesuffix(".sql"), _render(config, path))
         for path in sqlfiles.files("storage")
-        if not path.startswith(("storage/060_", "storage/061_"))
+        if not path.startswith(composed)
+    ]
+    steps += [
+        Step(PHASE, query.split("/")[-1].removesuffix(".sql"), reference_sites_sql(config, query))
+        for query in REFERENCE_QUERIES
     ]
     for table_name, column_name, in_json in (
         ("chat_messages", "file_url", False),
@@ -256,7 +277,7 @@ def build_plan(
         dest_name = destinations[(found.key, found.site.folder)]
         new_value = rewritten_reference(
             found.reference, storage.target_bucket, dest_name,
-            fallback_style=storage.reference_style, project_url=storage.project_url,
+            forms=storage.reference_forms, project_url=storage.project_url,
         )
         site = found.site
         rewrites.append(
@@ -319,17 +340,53 @@ def _folder_ids(folder: str) -> tuple[uuid.UUID | None, uuid.UUID | None]:
         return None, None
 
 
-def record_plan(conn: psycopg.Connection, config: Config, plan: StoragePlan) -> None:
-    """Write the new copies and rewrites in one transaction: a killed run finds all or none."""
-    with conn.transaction(), conn.cursor() as cursor:
-        cursor.executemany(
-            _render(config, "storage/040_plan_transfer.sql"),
-            [transfer.__dict__ for transfer in plan.new_transfers],
-        )
-        cursor.executemany(
-            _render(config, "storage/041_plan_rewrite.sql"),
-            [{**rewrite.__dict__, "json_path": list(rewrite.json_path)} for rewrite in plan.rewrites],
-        )
+def record_plan(
+    conn: psycopg.Connection, config: Config, plan: StoragePlan
+) -> tuple[list[Finding], set[Key]]:
+    """Write the new copies and rewrites in one transaction: a killed run finds all or none.
+
+    Should the database refuse one of them, they are written again one by one in one
+    transaction, and the ones it refuses are left out (each returned with its error) instead of
+    stopping the phase for them; so are the sources they name, which must stay where they are.
+    """
+    transfers = [transfer.__dict__ for transfer in plan.new_transfers]
+    rewrites = [{**rewrite.__dict__, "json_path": list(rewrite.json_path)} for rewrite in plan.rewrites]
+    transfer_sql = _render(config, "storage/040_plan_transfer.sql")
+    rewrite_sql = _render(config, "storage/041_plan_rewrite.sql")
+    try:
+        with conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(transfer_sql, transfers)
+            cursor.executemany(rewrite_sql, rewrites)
+        return [], set()
+    except psycopg.DatabaseError as exc:
+        if not db.is_row_error(exc):
+            raise
+    refused: list[Finding] = []
+    kept: set[Key] = set()
+    with conn.transaction():
+        for row in transfers:
+            if error := _refused(conn, transfer_sql, row):
+                refused.append(Finding("plan_refused", shown(f"{row['source_bucket']}/{row['source_name']}"),
+                                       error))
+        for row in rewrites:
+            if error := _refused(conn, rewrite_sql, row):
+                where = where_of(row["table_name"], row["row_id"], row["column_name"], row["json_path"])
+                refused.append(Finding("plan_refused", where, error))
+                # Its copy may count as done without it: the source it still names is kept.
+                kept.add((row["source_bucket"], row["source_name"]))
+    return refused, kept
+
+
+def _refused(conn: psycopg.Connection, statement: str, parameters: dict) -> str | None:
+    """Run STATEMENT in a savepoint; the database's error when it refuses the row, else None."""
+    try:
+        with conn.transaction():
+            conn.execute(statement, parameters)
+    except psycopg.DatabaseError as exc:
+        if not db.is_row_error(exc):
+            raise
+        return db.error_text(exc)
+    return None
 
 
 # --- apply ----------------------------------------------------------------------------------
@@ -400,12 +457,14 @@ def _swap_references(
     rows: list[tuple],
     *,
     restore: bool,
-    after: Callable[[tuple[str, uuid.UUID, str, list[str]], bool], None],
+    after: Callable[[Location, str, str | None], None],
 ) -> None:
     """Write each reference's new value (or, restoring, its old one) where it still holds the other.
 
-    Batches commit with whatever AFTER records for each reference, so the journal and the
-    tables move together; a reference someone changed meanwhile is left alone (changed=False).
+    Batches commit with whatever AFTER records for each reference (its state: rewritten, stale
+    when someone changed it meanwhile and it was left alone, or failed with the database's
+    error), so the journal and the tables move together. Each reference is written in a
+    savepoint: one the database refuses is left as it was and never undoes the rest of its batch.
     """
     rendered: dict[tuple[str, str, bool], str] = {}
     for batch in _batches(rows, REWRITE_BATCH):
@@ -413,38 +472,49 @@ def _swap_references(
             # The tool's own rewrite of a legacy row is not an app write: capture leaves it alone.
             conn.execute("SELECT set_config('consolidation.writer', 'storage', true)")
             for table_name, row_id, column_name, json_path, old_value, new_value in batch:
-                location = (table_name, column_name, bool(json_path))
+                location = (table_name, column_name, column_name in JSON_COLUMNS)
                 if location not in rendered:
                     rendered[location] = _rewrite_sql(config, *location)
                 from_value, to_value = (new_value, old_value) if restore else (old_value, new_value)
-                changed = conn.execute(
-                    rendered[location],
-                    {"row_id": row_id, "json_path": json_path,
-                     "from_value": from_value, "to_value": to_value},
-                ).rowcount
-                after((table_name, row_id, column_name, json_path), bool(changed))
+                site = (table_name, row_id, column_name, json_path)
+                try:
+                    with conn.transaction():
+                        changed = conn.execute(
+                            rendered[location],
+                            {"row_id": row_id, "json_path": json_path,
+                             "from_value": from_value, "to_value": to_value},
+                        ).rowcount
+                except psycopg.DatabaseError as exc:
+                    if not db.is_row_error(exc):
+                        raise
+                    after(site, "failed", db.error_text(exc))
+                    continue
+                after(site, "rewritten" if changed else "stale", None)
 
 
 def rewrite_pending(
     conn: psycopg.Connection, config: Config, *, crash: CrashPoint | None = None
-) -> dict[str, int]:
-    """Rewrite every reference whose copy is verified; each batch commits with its journal rows."""
+) -> tuple[dict[str, int], list[Finding]]:
+    """Rewrite every reference whose copy is verified; each batch commits with its journal rows.
+    Returns the counts by outcome, and the references the database refused (left as they were)."""
     pending = conn.execute(_render(config, "storage/063_pending_rewrites.sql")).fetchall()
     state_sql = _render(config, "storage/062_rewrite_state.sql")
-    counts = {"rewritten": 0, "stale": 0}
+    counts = {"rewritten": 0, "stale": 0, "failed": 0}
+    refused: list[Finding] = []
 
-    def record(location: tuple[str, uuid.UUID, str, list[str]], changed: bool) -> None:
-        state = "rewritten" if changed else "stale"
+    def record(location: Location, state: str, detail: str | None) -> None:
         table_name, row_id, column_name, json_path = location
-        conn.execute(state_sql, {"state": state, "table_name": table_name, "row_id": row_id,
-                                 "column_name": column_name, "json_path": json_path})
+        conn.execute(state_sql, {"state": state, "detail": detail, "table_name": table_name,
+                                 "row_id": row_id, "column_name": column_name, "json_path": json_path})
         counts[state] += 1
+        if detail:
+            refused.append(Finding("rewrite_failed", where_of(*location), detail))
         if crash:
             crash.tick("rewrite")
 
     _swap_references(conn, config, pending, restore=False, after=record)
     conn.execute(_render(config, "storage/070_transfers_rewritten.sql"))
-    return counts
+    return counts, refused
 
 
 def delete_sources(
@@ -494,7 +564,7 @@ def apply(
     install(conn, config)
     inventory = take_inventory(conn, config, backend)
     plan = planned or build_plan(conn, config, backend, inventory)
-    record_plan(conn, config, plan)
+    refused, still_named = record_plan(conn, config, plan)
     transfers = load_transfers(conn, config)
     pending = [transfer for transfer in transfers if transfer.state in ("planned", "failed")]
     if on_total:
@@ -502,8 +572,8 @@ def apply(
     copied, failed = copy_pending(
         conn, config, backend, pending, inventory, on_progress=on_progress, crash=crash
     )
-    rewritten = rewrite_pending(conn, config, crash=crash)
-    keep = set(plan.outside_chat)
+    rewritten, failed_rewrites = rewrite_pending(conn, config, crash=crash)
+    keep = set(plan.outside_chat) | still_named
     deleted = 0 if config.storage.keep_sources else delete_sources(conn, config, backend, keep, crash=crash)
     return StorageResult(
         counts={
@@ -512,9 +582,11 @@ def apply(
             "failed copies": len(failed),
             "references rewritten (this run)": rewritten["rewritten"],
             "references changed meanwhile (left alone)": rewritten["stale"],
+            "references the database refused (left as they were)": rewritten["failed"] + len(refused),
             "sources deleted (this run)": deleted,
         },
         failed=failed,
+        refused=[*refused, *failed_rewrites],
     )
 
 
@@ -522,7 +594,9 @@ def apply(
 
 
 def verify(conn: psycopg.Connection, config: Config, backend: StorageBackend) -> StorageReport:
-    """Every chat reference resolves to a chat-files object whose hash matches the inventory."""
+    """Every chat reference resolves to a chat-files object whose hash matches the inventory, in
+    a form that can fetch from its bucket; references the database refused to rewrite are named
+    with its error."""
     report = StorageReport()
     inventory = load_inventory(conn, config) if installed(conn, config) else {}
     transfers = load_transfers(conn, config)
@@ -530,35 +604,47 @@ def verify(conn: psycopg.Connection, config: Config, backend: StorageBackend) ->
     for transfer in transfers:
         if transfer.state == "failed":
             report.findings.append(
-                Finding("copy_failed", f"{transfer.dest_bucket}/{transfer.dest_name}", transfer.detail or "")
+                Finding("copy_failed", shown(f"{transfer.dest_bucket}/{transfer.dest_name}"),
+                        transfer.detail or "")
             )
+    refused = {
+        (table_name, row_id, column_name, tuple(json_path)): detail
+        for table_name, row_id, column_name, json_path, detail in (
+            conn.execute(_render(config, "storage/065_failed_rewrites.sql"))
+            if installed(conn, config) else ()
+        )
+    }
+    visibility = bucket_visibility(conn)
     notes: dict[str, int] = defaultdict(int)
     targets: dict[str, list[str]] = defaultdict(list)
     for site in scan_references(conn, config):
         found = locate(site, config, inventory)
         if found is None:
             continue
-        path = "".join(f"[{part}]" for part in site.json_path)
-        where = f"{site.table_name} {site.row_id} {site.column_name}{path}"
+        where = where_of(site.table_name, site.row_id, site.column_name, site.json_path)
         report.checked += 1
         if site.folder is None and site.table_name != "chat_messages":
             notes["legacy rows outside the chat (not checked)"] += 1
         elif found.kind == "target":
-            assert found.key is not None
+            assert found.key is not None and found.reference is not None
             targets[found.key[1]].append(where)
+            if problem := form_problem(found.reference, found.key[0], visibility):
+                report.findings.append(Finding("unreadable_form", where, problem))
         elif found.kind == "foreign":
             notes["references to other hosts or projects"] += 1
         elif found.kind == "other_bucket":
             notes["references to buckets not migrated"] += 1
         elif found.kind == "missing" and (found.key is None or backend.info(*found.key) is None):
             notes["references to missing objects (left unchanged)"] += 1
+        elif (error := refused.get((site.table_name, site.row_id, site.column_name, site.json_path))):
+            report.findings.append(Finding("rewrite_failed", where, f"left as it was: {error}"))
         else:
-            report.findings.append(Finding("not_migrated", where, f"still refers to {site.raw}"))
+            report.findings.append(Finding("not_migrated", where, f"still refers to {shown(site.raw)}"))
 
     def check(name: str) -> str | None:
         info = backend.info(config.storage.target_bucket, name)
         if info is None:
-            return f"{config.storage.target_bucket}/{name} does not exist"
+            return f"{config.storage.target_bucket}/{shown(name)} does not exist"
         source = copied_from.get(name)
         if source is None or source not in inventory:
             return None
@@ -629,14 +715,25 @@ def rollback(
             crash.tick("restore")
     rewrite_state = _render(config, "storage/062_rewrite_state.sql")
     rows = rewritten_references(conn, config)
+    unrestored: list[Finding] = []
 
-    def replan(location: tuple[str, uuid.UUID, str, list[str]], changed: bool) -> None:
+    def replan(location: Location, state: str, detail: str | None) -> None:
+        if detail:
+            # Still rewritten: it keeps its journal row (and its copy) for the next rollback.
+            unrestored.append(Finding("restore_failed", where_of(*location), detail))
+            return
         table_name, row_id, column_name, json_path = location
-        conn.execute(rewrite_state, {"state": "planned", "table_name": table_name, "row_id": row_id,
-                                     "column_name": column_name, "json_path": json_path})
-        counts["references restored" if changed else "references changed since"] += 1
+        conn.execute(rewrite_state, {"state": "planned", "detail": None, "table_name": table_name,
+                                     "row_id": row_id, "column_name": column_name, "json_path": json_path})
+        counts["references restored" if state == "rewritten" else "references changed since"] += 1
 
     _swap_references(conn, config, rows, restore=True, after=replan)
+    if unrestored:
+        raise FindingsError(
+            f"{len(unrestored)} references could not be restored: "
+            + "; ".join(f"{finding.where}: {finding.detail}" for finding in unrestored[:5]),
+            hint="the copies and the journal stay; remove the cause, then run the storage rollback again",
+        )
     by_bucket: dict[str, list[str]] = defaultdict(list)
     for transfer in transfers:
         by_bucket[transfer.dest_bucket].append(transfer.dest_name)

@@ -10,8 +10,10 @@ import psycopg
 from consolidation.core import journal, sqlfiles
 from consolidation.core.checksums import fix_output_settings
 from consolidation.core.config import Config
+from consolidation.core.errors import PhaseOrderError
 from consolidation.core.names import identifiers
 from consolidation.phases.contract import Step
+from storage_migration.reachability import chat_reference_findings
 
 PHASE = "verify"
 CHECKS = {
@@ -23,8 +25,12 @@ CHECKS = {
     "orphans": "verify/070_orphans.sql",
     "sequence": "verify/080_sequence.sql",
     "sessions": "verify/090_sessions.sql",
+    "participants": "verify/095_participants.sql",
     "duplicates": "verify/100_duplicates.sql",
 }
+# Checked in Python over the chat's references (file columns and strings inside metadata): each
+# one into the target bucket names an object there, in a form that can fetch from it.
+REFERENCES = "references"
 
 
 @dataclass(frozen=True)
@@ -71,20 +77,18 @@ def _pending(conn: psycopg.Connection, config: Config) -> tuple[set[str], dateti
 
 
 def run(conn: psycopg.Connection, config: Config, *, shown_per_check: int = 20) -> VerifyReport:
-    """Run every check in one read-only snapshot; the report is clean when none finds anything."""
+    """Run every check in one read-only snapshot; the report is clean when none finds anything.
+
+    Raises PhaseOrderError when merge has not run (no merge baseline in the journal).
+    """
     report = VerifyReport()
     fix_output_settings(conn)
-    if not journal.installed(conn, config):
-        report.counts["merge_not_run"] = 1
-        report.findings.append(
-            Finding(
-                "merge_not_run",
-                "-",
-                "-",
-                f"schema {config.journal.schema_} does not exist: merge has not run",
-            )
+    if journal.baseline(conn, config, "merge") is None:
+        # Every source row would be reported as unfated: say what is wrong instead.
+        raise PhaseOrderError(
+            "merge has not run here (or was rolled back): there is no merge to verify",
+            hint="run `consolidate merge --apply` (after `consolidate backup --apply`), then verify",
         )
-        return report
     # merge imports this module for its verify; its classification parameters come the other way.
     from consolidation.phases.merge import mapping_parameters
 
@@ -108,6 +112,12 @@ def run(conn: psycopg.Connection, config: Config, *, shown_per_check: int = 20) 
             report.counts[step.name] = count
         report.pending = len({row for row in pending if row in waiting})
         report.oldest_pending = oldest
+        count = 0
+        for table_name, key, detail in chat_reference_findings(conn, config):
+            count += 1
+            if count <= shown_per_check:
+                report.findings.append(Finding(REFERENCES, table_name, key, detail))
+        report.counts[REFERENCES] = count
         totals = sqlfiles.render("verify/010_fate_totals.sql", identifiers(config))
         report.totals = {key: value for key, value in conn.execute(totals).fetchall()}
     return report

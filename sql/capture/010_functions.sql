@@ -9,8 +9,9 @@ DECLARE
   old_key uuid;
   new_key uuid;
 BEGIN
-  -- The tool's own writes to the legacy rows (the storage phase rewriting a reference, sync
-  -- writing back the new app's messages) are not the legacy app's: they are never forwarded.
+  -- The tool's own writes to the legacy rows (the storage phase rewriting a reference alike in
+  -- the chat message, seen through by verify; sync writing back the new app's messages) are not
+  -- the legacy app's: there is nothing to carry over, so nothing is logged.
   IF current_setting('consolidation.writer', true) IS NOT NULL
      AND current_setting('consolidation.writer', true) <> '' THEN
     RETURN NULL;

@@ -2,10 +2,14 @@
 -- path helpers policies use, and the trigger that blocks deletes outside the Storage API.
 -- Names, column order and volatility follow the Storage API server's own migrations, which
 -- run cleanly on top of this (they only add what the API itself needs: its migrations
--- table, search/list functions, bucket types, versioning columns).
-CREATE SCHEMA IF NOT EXISTS storage AUTHORIZATION supabase_storage_admin;
-GRANT USAGE ON SCHEMA storage TO postgres, anon, authenticated, service_role;
-GRANT ALL ON SCHEMA storage TO postgres;
+-- table, list functions, bucket types, versioning columns). postgres may use the schema and
+-- pass that on, but not create in it (supabase/postgres 20250421084701, 20250709135250).
+CREATE SCHEMA IF NOT EXISTS storage AUTHORIZATION supabase_admin;
+ALTER SCHEMA storage OWNER TO supabase_admin;
+GRANT ALL ON SCHEMA storage TO supabase_storage_admin;
+GRANT USAGE ON SCHEMA storage TO anon, authenticated, service_role;
+REVOKE ALL ON SCHEMA storage FROM postgres;
+GRANT USAGE ON SCHEMA storage TO postgres WITH GRANT OPTION;
 
 CREATE TABLE IF NOT EXISTS storage.buckets (
   id text NOT NULL PRIMARY KEY,
@@ -128,6 +132,95 @@ ALTER FUNCTION storage.foldername(text) OWNER TO supabase_storage_admin;
 ALTER FUNCTION storage.filename(text) OWNER TO supabase_storage_admin;
 ALTER FUNCTION storage.extension(text) OWNER TO supabase_storage_admin;
 ALTER FUNCTION storage.protect_delete() OWNER TO supabase_storage_admin;
-GRANT ALL ON storage.buckets, storage.objects TO anon, authenticated, service_role, postgres;
-GRANT EXECUTE ON FUNCTION storage.foldername(text), storage.filename(text), storage.extension(text)
-  TO anon, authenticated, service_role;
+-- The owner's grants (0046-buckets-objects-grants), and postgres's with grant option
+-- (0049): a REVOKE postgres runs takes back only what postgres itself granted.
+GRANT ALL ON storage.buckets, storage.objects TO anon, authenticated, service_role;
+GRANT ALL ON storage.buckets, storage.objects TO postgres WITH GRANT OPTION;
+
+-- The operation the Storage API is performing (it sets storage.operation per request), for
+-- policies that allow some operations only (0024-operation-function, 0058-operation-ergonomics).
+CREATE OR REPLACE FUNCTION storage.operation() RETURNS text
+  LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+  RETURN current_setting('storage.operation', true);
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION storage.allow_only_operation(expected_operation text) RETURNS boolean
+  LANGUAGE sql STABLE
+AS $$
+  SELECT coalesce(expected_operation, '') <> ''
+     AND coalesce(regexp_replace(storage.operation(), '^storage\.', '')
+                  = regexp_replace(expected_operation, '^storage\.', ''), false)
+$$;
+
+CREATE OR REPLACE FUNCTION storage.allow_any_operation(expected_operations text[]) RETURNS boolean
+  LANGUAGE sql STABLE
+AS $$
+  SELECT EXISTS (
+    SELECT 1 FROM unnest(expected_operations) AS expected (operation)
+    WHERE coalesce(expected.operation, '') <> ''
+      AND regexp_replace(storage.operation(), '^storage\.', '')
+          = regexp_replace(expected.operation, '^storage\.', '')
+  )
+$$;
+
+-- The list the Storage API's POST /object/list/<bucket> returns: one level below PREFIX,
+-- folders (no id) and files, names relative to PREFIX, as the caller's policies allow
+-- (SECURITY INVOKER), matched and sorted case-insensitively. Same signature and columns as the
+-- Storage API's own function (0063-fix-search-name-relative-to-prefix); LEVELS is kept for the
+-- signature only, as there.
+CREATE OR REPLACE FUNCTION storage.search(
+  prefix text,
+  bucketname text,
+  limits int DEFAULT 100,
+  levels int DEFAULT 1,
+  offsets int DEFAULT 0,
+  search text DEFAULT '',
+  sortcolumn text DEFAULT 'name',
+  sortorder text DEFAULT 'asc'
+) RETURNS TABLE (
+  name text,
+  id uuid,
+  updated_at timestamptz,
+  created_at timestamptz,
+  last_accessed_at timestamptz,
+  metadata jsonb
+)
+  LANGUAGE sql STABLE SECURITY INVOKER
+AS $$
+  WITH below AS (
+    SELECT substr(o.name, length(coalesce(prefix, '')) + 1) AS rest, o.*
+    FROM storage.objects AS o
+    WHERE o.bucket_id = bucketname
+      AND lower(o.name) COLLATE "C" LIKE lower(coalesce(prefix, '') || coalesce(search, '')) || '%'
+  ),
+  entries AS (
+    SELECT DISTINCT split_part(rest, '/', 1) AS name, NULL::uuid AS id, NULL::timestamptz AS updated_at,
+           NULL::timestamptz AS created_at, NULL::timestamptz AS last_accessed_at, NULL::jsonb AS metadata
+    FROM below WHERE position('/' IN rest) > 0
+    UNION ALL
+    SELECT rest, id, updated_at, created_at, last_accessed_at, metadata
+    FROM below WHERE position('/' IN rest) = 0
+  )
+  SELECT * FROM entries
+  ORDER BY
+    CASE WHEN lower(sortorder) = 'desc' THEN NULL ELSE
+      CASE lower(sortcolumn) WHEN 'updated_at' THEN updated_at::text WHEN 'created_at' THEN created_at::text
+        WHEN 'last_accessed_at' THEN last_accessed_at::text ELSE lower(name) END END COLLATE "C" ASC,
+    CASE WHEN lower(sortorder) = 'desc' THEN
+      CASE lower(sortcolumn) WHEN 'updated_at' THEN updated_at::text WHEN 'created_at' THEN created_at::text
+        WHEN 'last_accessed_at' THEN last_accessed_at::text ELSE lower(name) END END COLLATE "C" DESC,
+    name COLLATE "C"
+  LIMIT least(coalesce(limits, 100), 1500) OFFSET coalesce(offsets, 0)
+$$;
+
+ALTER FUNCTION storage.operation() OWNER TO supabase_storage_admin;
+ALTER FUNCTION storage.allow_only_operation(text) OWNER TO supabase_storage_admin;
+ALTER FUNCTION storage.allow_any_operation(text[]) OWNER TO supabase_storage_admin;
+ALTER FUNCTION storage.search(text, text, int, int, int, text, text, text) OWNER TO supabase_storage_admin;
+GRANT EXECUTE ON FUNCTION storage.foldername(text), storage.filename(text), storage.extension(text),
+  storage.operation(), storage.allow_only_operation(text), storage.allow_any_operation(text[]),
+  storage.search(text, text, int, int, int, text, text, text)
+  TO postgres, anon, authenticated, service_role;

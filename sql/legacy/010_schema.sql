@@ -1,5 +1,7 @@
 -- The legacy chat schema of SPEC, as production has it today: several messaging systems side
--- by side, no foreign keys on the chat tables, and permissive (USING (true)) policies.
+-- by side, no foreign keys on the chat tables, permissive (USING (true)) policies, and few
+-- NOT NULLs: a booking may lack its reader (or user), a message its sender, type, metadata or
+-- created_at, and types come in any case ('Image').
 CREATE TABLE IF NOT EXISTS public.profiles (
   id uuid PRIMARY KEY REFERENCES auth.users (id) ON DELETE CASCADE,
   role text NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'reader', 'admin', 'super_admin')),
@@ -9,8 +11,8 @@ CREATE TABLE IF NOT EXISTS public.profiles (
 
 CREATE TABLE IF NOT EXISTS public.bookings (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  user_id uuid NOT NULL,
-  reader_id uuid NOT NULL,
+  user_id uuid,
+  reader_id uuid,
   status text NOT NULL CHECK (status IN ('pending', 'active', 'completed', 'cancelled')),
   created_at timestamptz NOT NULL DEFAULT now()
 );
@@ -18,13 +20,13 @@ CREATE TABLE IF NOT EXISTS public.bookings (
 CREATE TABLE IF NOT EXISTS public.messages (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   booking_id uuid,
-  sender_id uuid NOT NULL,
+  sender_id uuid,
   recipient_id uuid,
-  type text NOT NULL DEFAULT 'text' CHECK (type IN ('text', 'image', 'file', 'voice')),
+  type text DEFAULT 'text' CHECK (lower(type) IN ('text', 'image', 'file', 'voice')),
   content text,
   file_url text,
-  metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
-  created_at timestamptz NOT NULL DEFAULT now()
+  metadata jsonb DEFAULT '{}'::jsonb,
+  created_at timestamptz DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS messages_booking_id_idx ON public.messages (booking_id);
 

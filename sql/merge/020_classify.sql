@@ -1,11 +1,14 @@
 -- Give every row of merge_source exactly one fate, first match wins:
 --   excluded     a voice note of a context that is not a chat;
---   quarantined  unknown sender, unmapped type, unknown recipient, deleted booking, no session;
+--   quarantined  unknown sender, unmapped type, unknown recipient, deleted booking, no session,
+--                a booking with neither user nor reader (its session would have no participant),
+--                no created_at (unless merge.missing_created_at gives the booking's, 024);
 --   linked       already dual-written into chat_messages (legacy id in metadata, or same
 --                session + sender + created_at + content/file): no new row;
 --   migrated     a new chat_messages row with a deterministic id.
 -- Session: an existing chat_sessions row with the referenced id; else the booking's session
 -- (id = booking id); else for a direct message the pair's derived id. Never a random one.
+-- Types match type_map in any case (the keys arrive lower-cased: 'Image' is image).
 -- This file holds the classification's common table expressions; the twins come from 022 (match
 -- against the run's link candidates) or 023 (the link plan), and 024 gives the classified rows.
 keyed AS (
@@ -42,7 +45,7 @@ located AS (
            OR EXISTS (SELECT 1 FROM :"profiles" AS p WHERE p.:"profiles.id" = k.recipient_id)
            OR EXISTS (SELECT 1 FROM :"auth.users" AS u WHERE u.id = k.recipient_id) AS recipient_known,
          CASE WHEN k.source_table = 'voice_notes' THEN %(voice_type)s::text
-              ELSE %(type_map)s::jsonb ->> k.source_type END AS chat_type,
+              ELSE %(type_map)s::jsonb ->> lower(k.source_type) END AS chat_type,
          cs.:"chat_sessions.id" AS existing_session,
          b.:"bookings.id" AS booking_id,
          b.:"bookings.user_id" AS booking_user_id,
@@ -70,7 +73,13 @@ decided AS (
                 AND l.source_table = 'messages' THEN 'deleted_booking'
            WHEN l.existing_session IS NULL AND l.booking_id IS NULL AND l.direct_id IS NULL
              THEN 'no_session'
-         END AS reason
+           WHEN l.existing_session IS NULL AND l.booking_id IS NOT NULL
+                AND l.booking_user_id IS NULL AND l.booking_reader_id IS NULL
+             THEN 'booking_without_participants'
+         END AS reason,
+         coalesce(l.created_at,
+                  CASE WHEN %(missing_created_at)s = 'booking_created_at' THEN l.booking_created_at END)
+           AS effective_created_at
   FROM located AS l
   -- Computed once per row here: 024 reads the reason in several places.
   OFFSET 0

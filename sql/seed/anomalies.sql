@@ -1,5 +1,6 @@
 -- How many rows of each anomaly class the seed made, read back from the tables (and, for the
--- file classes, from the seed's manifest of objects), one row per class.
+-- file classes, from the seed's manifest of objects), one row per class. The l classes count
+-- the messages in such bookings.
 WITH msg AS (
   SELECT count(*) FILTER (WHERE m.booking_id IS NULL AND m.recipient_id IS NOT NULL) AS a_direct,
          count(*) FILTER (WHERE m.booking_id IS NULL AND m.recipient_id IS NULL) AS b_orphan,
@@ -7,7 +8,19 @@ WITH msg AS (
          count(*) FILTER (WHERE p.id IS NULL AND u.id IS NULL) AS d_ghost,
          count(*) FILTER (WHERE m.type = 'text' AND coalesce(m.content, '') = '') AS j_blank,
          count(*) FILTER (WHERE octet_length(m.content) >= 1048576) AS j_huge,
-         count(*) FILTER (WHERE m.metadata::text LIKE '%%/storage/v1/%%') AS f_metadata
+         count(*) FILTER (WHERE m.metadata::text LIKE '%%/storage/v1/%%') AS f_metadata,
+         count(*) FILTER (WHERE b.id IS NOT NULL AND b.user_id IS NOT NULL AND b.reader_id IS NULL) AS l_no_reader,
+         count(*) FILTER (WHERE b.reader_id = b.user_id) AS l_self,
+         count(*) FILTER (WHERE b.id IS NOT NULL AND b.user_id IS NULL AND b.reader_id IS NULL) AS l_nobody,
+         count(*) FILTER (WHERE m.created_at IS NULL) AS m_no_created_at,
+         count(*) FILTER (WHERE jsonb_typeof(m.metadata) = 'string') AS n_string,
+         count(*) FILTER (WHERE jsonb_typeof(m.metadata) = 'number') AS n_number,
+         count(*) FILTER (WHERE jsonb_typeof(m.metadata) = 'boolean') AS n_boolean,
+         count(*) FILTER (WHERE jsonb_typeof(m.metadata) = 'null') AS n_null,
+         count(*) FILTER (WHERE jsonb_typeof(m.metadata) = 'array') AS n_array,
+         -- at least 1,000 levels: a container at the end of a 999-step path
+         count(*) FILTER (WHERE m.metadata #> %(deep_path)s::text[] IS NOT NULL) AS n_deep,
+         count(*) FILTER (WHERE octet_length(m.file_url) >= 100000) AS o_long_url
   FROM public.messages AS m
   LEFT JOIN public.bookings AS b ON b.id = m.booking_id
   LEFT JOIN public.profiles AS p ON p.id = m.sender_id
@@ -76,5 +89,16 @@ LATERAL (VALUES
   ('j_null_or_empty_text', msg.j_blank),
   ('j_content_1mb', msg.j_huge),
   ('k_new_app_session', app.sessions),
-  ('k_new_app_message', dual.app_messages)
+  ('k_new_app_message', dual.app_messages),
+  ('l_booking_without_reader', msg.l_no_reader),
+  ('l_booking_user_is_reader', msg.l_self),
+  ('l_booking_without_participants', msg.l_nobody),
+  ('m_null_created_at', msg.m_no_created_at),
+  ('n_json_top_level_string', msg.n_string),
+  ('n_json_top_level_number', msg.n_number),
+  ('n_json_top_level_boolean', msg.n_boolean),
+  ('n_json_top_level_null', msg.n_null),
+  ('n_json_top_level_array', msg.n_array),
+  ('n_json_1000_deep', msg.n_deep),
+  ('o_url_100kb', msg.o_long_url)
 ) AS classes(key, rows)

@@ -31,21 +31,26 @@ CREATE TABLE IF NOT EXISTS :"tool.storage_transfers" (
   FOREIGN KEY (source_bucket, source_name) REFERENCES :"tool.storage_inventory" (bucket, name)
 );
 
--- One row per reference: a column value, or one string inside a JSON column (json_path), with
--- the value before and after. 'stale' means the row changed under us and was left alone.
+-- One row per reference: a column value, or one string inside a JSON column (json_path; empty
+-- for a whole top-level JSON string), with the value before and after. 'stale' means the row
+-- changed under us and was left alone; 'failed' that the database refused the rewrite (detail
+-- says why) and the row was left as it was. Keyed by a digest of the path: a path 1,000 levels
+-- deep is too large for an index entry.
 CREATE TABLE IF NOT EXISTS :"tool.storage_rewrites" (
   table_name text NOT NULL,
   row_id uuid NOT NULL,
   column_name text NOT NULL,
   json_path text[] NOT NULL DEFAULT '{}',
+  path_key text NOT NULL,
   old_value text NOT NULL,
   new_value text NOT NULL,
   source_bucket text NOT NULL,
   source_name text NOT NULL,
   dest_name text NOT NULL,
-  state text NOT NULL DEFAULT 'planned' CHECK (state IN ('planned', 'rewritten', 'stale')),
+  state text NOT NULL DEFAULT 'planned' CHECK (state IN ('planned', 'rewritten', 'stale', 'failed')),
+  detail text,
   updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-  PRIMARY KEY (table_name, row_id, column_name, json_path),
+  PRIMARY KEY (table_name, row_id, column_name, path_key),
   FOREIGN KEY (source_bucket, source_name, dest_name)
     REFERENCES :"tool.storage_transfers" (source_bucket, source_name, dest_name)
 );
@@ -73,11 +78,12 @@ DECLARE
 BEGIN
   FOR rewrite IN
     SELECT r.json_path, r.old_value, r.new_value FROM :"tool.storage_rewrites" AS r
-    WHERE r.table_name = $1 AND r.row_id = $2 AND r.column_name = $3 AND r.json_path <> '{}'
-      AND r.state = 'rewritten'
+    WHERE r.table_name = $1 AND r.row_id = $2 AND r.column_name = $3 AND r.state = 'rewritten'
   LOOP
-    IF result #>> rewrite.json_path = rewrite.new_value THEN
-      result := jsonb_set(result, rewrite.json_path, to_jsonb(rewrite.old_value));
+    IF jsonb_typeof(result #> rewrite.json_path) = 'string' AND result #>> rewrite.json_path = rewrite.new_value THEN
+      -- An empty path is the whole value: a top-level JSON string.
+      result := CASE WHEN cardinality(rewrite.json_path) = 0 THEN to_jsonb(rewrite.old_value)
+                     ELSE jsonb_set(result, rewrite.json_path, to_jsonb(rewrite.old_value)) END;
     END IF;
   END LOOP;
   RETURN result;

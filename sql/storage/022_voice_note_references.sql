@@ -7,4 +7,3 @@ FROM :"voice_notes" AS v
 LEFT JOIN :"tool.provenance" AS p ON p.source_table = 'voice_notes' AND p.source_id = v.:"voice_notes.id"
 LEFT JOIN :"chat_messages" AS c ON c.:"chat_messages.id" = p.chat_message_id
 WHERE v.:"voice_notes.file_url" IS NOT NULL
-ORDER BY v.:"voice_notes.id"

@@ -1,16 +1,21 @@
 -- Re-derive each migrated row's columns from its source, independently of merge's own
 -- classification, and name every column that differs. The session is the referenced booking or
--- chat session id, or for a direct message the pair's key.
+-- chat session id, or for a direct message the pair's key; the type is type_map's for the type
+-- in any case; a missing created_at is the booking's when merge.missing_created_at says so.
 WITH expected AS (
   SELECT p.source_table, p.source_id, p.chat_message_id,
          coalesce(m.:"messages.booking_id",
                   :"tool.direct_session_id"(%(namespace)s::uuid, m.:"messages.sender_id", m.:"messages.recipient_id"))
            AS session_id,
          m.:"messages.sender_id" AS sender_id,
-         %(type_map)s::jsonb ->> m.:"messages.type"::text AS type,
+         %(type_map)s::jsonb ->> lower(m.:"messages.type"::text) AS type,
          m.:"messages.content" AS content, m.:"messages.file_url" AS file_url,
          NULL::text AS file_name, NULL::bigint AS file_size, NULL::numeric AS duration_seconds,
-         coalesce(m.:"messages.metadata", '{}'::jsonb) AS metadata, m.:"messages.created_at" AS created_at
+         coalesce(m.:"messages.metadata", '{}'::jsonb) AS metadata,
+         coalesce(m.:"messages.created_at",
+                  CASE WHEN %(missing_created_at)s = 'booking_created_at' THEN
+                    (SELECT b.:"bookings.created_at" FROM :"bookings" AS b WHERE b.:"bookings.id" = m.:"messages.booking_id")
+                  END) AS created_at
   FROM :"tool.provenance" AS p
   JOIN :"messages" AS m ON m.:"messages.id" = p.source_id
   WHERE p.source_table = 'messages' AND p.fate = 'migrated'
@@ -18,7 +23,11 @@ WITH expected AS (
   SELECT p.source_table, p.source_id, p.chat_message_id,
          v.:"voice_notes.context_id", v.:"voice_notes.user_id", %(voice_type)s::text, NULL::text,
          v.:"voice_notes.file_url", v.:"voice_notes.file_name", v.:"voice_notes.file_size"::bigint,
-         v.:"voice_notes.duration_seconds"::numeric, '{}'::jsonb, v.:"voice_notes.created_at"
+         v.:"voice_notes.duration_seconds"::numeric, '{}'::jsonb,
+         coalesce(v.:"voice_notes.created_at",
+                  CASE WHEN %(missing_created_at)s = 'booking_created_at' THEN
+                    (SELECT b.:"bookings.created_at" FROM :"bookings" AS b WHERE b.:"bookings.id" = v.:"voice_notes.context_id")
+                  END)
   FROM :"tool.provenance" AS p
   JOIN :"voice_notes" AS v ON v.:"voice_notes.id" = p.source_id
   WHERE p.source_table = 'voice_notes' AND p.fate = 'migrated'
