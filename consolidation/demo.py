@@ -127,8 +127,14 @@ def run_demo(
         ctx = Context(
             conn, config, url, environment=stack.environment(), events=QuietEvents(), command="demo"
         )
+        # Once the last phase stands applied and verified the consolidation is over: a re-run must
+        # not back up the closed system again or merge into it, only verify it.
+        complete = driver.state(ctx, REGISTRY[-1].name).verified
         for phase in REGISTRY:
             say(f"{phase.name}: {phase.summary}")
+            if complete and driver.state(ctx, phase.name).verified:
+                report(phase.name, {"applied": "already, and verified: nothing to do"})
+                continue
             plan = driver.preview(phase, ctx)
             done = driver.apply(phase, ctx, plan)
             if done.noop:
