@@ -31,11 +31,13 @@ from consolidation.core.names import policy_identifiers
 from policies import classify
 from policies.access_spec import AccessSpec, Operation
 from policies.classify import Outcome
-from policies.sql_transport import LEGACY_TABLES, WORLD, SqlProbeSession, world_sql
+from policies.sql_transport import LEGACY_TABLES, SqlProbeSession, world_sql
 from policies.transport import Actor, Attempt
 
 FIXTURE_BYTES = b"probe"
 TIMEOUT_SECONDS = 20
+# The statement that removes the world's rows from one table (the HTTP transport cannot).
+REMOVE_ROWS = "policies/world/remove_rows.sql"
 # The tables holding the world's rows, in the order they are removed (children first), by the
 # world file that made them.
 ROW_TABLES = (
@@ -191,7 +193,7 @@ class HttpProbeSession:
                     continue
                 key = "id" if table == "auth.users" else getattr(self.config.columns, table).id
                 text = sqlfiles.render(
-                    f"{WORLD}/remove_rows.sql", {"table": names[table], "column": sql.Identifier(key)}
+                    REMOVE_ROWS, {"table": names[table], "column": sql.Identifier(key)}
                 )
                 self.conn.execute(text, {"ids": ids})
 

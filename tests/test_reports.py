@@ -211,7 +211,10 @@ def test_html_renders_in_chromium(legacy_run: ProbeRun, tmp_path: Path) -> None:
     flags = chromium(tmp_path)
     page = reports.write_probe(legacy_run, ["html"], tmp_path)[0]
     html = page.read_text()
-    assert "<script" not in html and "http://" not in html and "https://" not in html
+    # Self-contained: no script and nothing fetched from elsewhere (the claims' issuer URL is text).
+    assert "<script" not in html and "<link" not in html
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html), "fetches from elsewhere"
+    assert "&quot;iss&quot;: &quot;http" in html  # the evidence is escaped text, not markup
     dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr
     assert 'id="matrix"' in dom.stdout
