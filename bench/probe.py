@@ -16,11 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from consolidation.policies.probes import probe
+
 from consolidation.core.config import Config
 from consolidation.phases import driver
 from consolidation.pytest_plugin import LocalCluster, apply_legacy_schema
 from consolidation.stack import Stack
-from policies.probes import probe
 
 WORLD = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "policy_sets" / "chat_world.sql"
 

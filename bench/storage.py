@@ -19,14 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from consolidation.storage_migration.backends.local import LocalBackend
+from consolidation.storage_migration.local_store import LocalStore, NewObject
 
 from consolidation.core import journal
 from consolidation.core.config import Config, Storage
 from consolidation.phases import storage_transfer as transfer
 from consolidation.pytest_plugin import LocalCluster, apply_legacy_schema
 from consolidation.stack import Stack
-from storage_migration.backends.local import LocalBackend
-from storage_migration.local_store import LocalStore, NewObject
 
 SESSIONS = 500
 

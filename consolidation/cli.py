@@ -703,7 +703,7 @@ def probe_command(
 ) -> None:
     """Act as every persona on every operation (always rolled back); exit 1 on a leak, break or error."""
     from consolidation.core.config import load_config
-    from policies import access_check, reports
+    from consolidation.policies import access_check, reports
 
     done = access_check.probe_and_report(
         database_url,
@@ -741,7 +741,7 @@ def lint_command(
 ) -> None:
     """Static checks of row level security on the live database."""
     from consolidation.core.config import load_config
-    from policies import access_check, reports
+    from consolidation.policies import access_check, reports
 
     report, written = access_check.lint_and_report(
         database_url,

@@ -63,9 +63,9 @@ def access_reports(
     before: Access | None = None,
 ) -> Access:
     """Lint and probe, writing every report format under OUT_DIR (with what changed since BEFORE)."""
-    from policies import reports
-    from policies.lint import lint
-    from policies.probes import compare_runs, probe
+    from consolidation.policies import reports
+    from consolidation.policies.lint import lint
+    from consolidation.policies.probes import compare_runs, probe
 
     formats = list(reports.FORMATS)
     probed = probe(url, config, label=label)

@@ -181,7 +181,7 @@ def legacy_db(local_cluster: LocalCluster, legacy_template: LocalDatabase) -> It
 def access_matrix() -> Callable[..., object]:
     """The assertion helper for a project's own CI: access_matrix(url) probes every persona ×
     operation against the access spec and fails with the leaks, breaks and errors it found."""
-    from policies.testing import assert_access_matrix
+    from consolidation.policies.testing import assert_access_matrix
 
     return assert_access_matrix
 

@@ -19,7 +19,7 @@ from consolidation.core import db, sqlfiles
 from consolidation.core.config import Config
 from consolidation.core.errors import ConfigError, UsageError
 from consolidation.stack import STORE_BUCKET, TENANT, Stack
-from storage_migration.local_store import LocalStore, NewObject
+from consolidation.storage_migration.local_store import LocalStore, NewObject
 
 # The project the seeded URLs point at (Supabase CLI's default API address), and another
 # project whose URLs must be recognised as foreign and left alone.

@@ -6,13 +6,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from consolidation.policies import pgtap, reports
+from consolidation.policies.access_spec import load_spec
+from consolidation.policies.lint import LintReport, lint
+from consolidation.policies.probes import ProbeRun, compare_runs, probe
+
 from consolidation.core import db
 from consolidation.core.config import Config
 from consolidation.core.errors import FindingsError, UsageError
-from policies import pgtap, reports
-from policies.access_spec import load_spec
-from policies.lint import LintReport, lint
-from policies.probes import ProbeRun, compare_runs, probe
 
 
 @dataclass

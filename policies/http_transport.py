@@ -20,6 +20,11 @@ from urllib.parse import quote
 
 import httpx
 import psycopg
+from consolidation.policies import classify
+from consolidation.policies.access_spec import AccessSpec, Operation
+from consolidation.policies.classify import Outcome
+from consolidation.policies.sql_transport import LEGACY_TABLES, SqlProbeSession, world_sql
+from consolidation.policies.transport import Actor, Attempt
 from psycopg import sql
 from storage3.exceptions import StorageApiError
 from supabase import Client, ClientOptions, create_client
@@ -28,11 +33,6 @@ from consolidation.core import db, sqlfiles
 from consolidation.core.config import Config
 from consolidation.core.errors import UsageError
 from consolidation.core.names import policy_identifiers
-from policies import classify
-from policies.access_spec import AccessSpec, Operation
-from policies.classify import Outcome
-from policies.sql_transport import LEGACY_TABLES, SqlProbeSession, world_sql
-from policies.transport import Actor, Attempt
 
 FIXTURE_BYTES = b"probe"
 TIMEOUT_SECONDS = 20

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from policies.probes import ProbeRun
+from consolidation.policies.probes import ProbeRun
 
 # When the exported tokens say they were issued (2025-01-01T00:00:00Z): fixed, so the file does
 # not change from run to run. The database never checks iat or exp (the API did, before).

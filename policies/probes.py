@@ -8,12 +8,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from consolidation.policies.access_spec import AccessSpec, load_spec
+from consolidation.policies.classify import Outcome, Verdict, judge
+from consolidation.policies.transport import ProbeTransport, iterate
+
 from consolidation.core import db
 from consolidation.core.config import Config
 from consolidation.core.errors import UsageError
-from policies.access_spec import AccessSpec, load_spec
-from policies.classify import Outcome, Verdict, judge
-from policies.transport import ProbeTransport, iterate
 
 REPORT_KIND = "consolidation.access-probe"
 REPORT_VERSION = 1
@@ -214,7 +215,7 @@ def probe(
 ) -> ProbeRun:
     """The default matrix against the database at URL, by SQL impersonation (tokens issued now,
     or at ISSUED_AT)."""
-    from policies.sql_transport import SqlTransport
+    from consolidation.policies.sql_transport import SqlTransport
 
     target = db.database_url(url)
     transport = SqlTransport(target, config, mode=mode, issued_at=issued_at)

@@ -14,15 +14,15 @@ from typing import Any
 from urllib.parse import quote
 
 import psycopg
+from consolidation.policies import classify
+from consolidation.policies.access_spec import CUT_OVER, AccessSpec, Operation
+from consolidation.policies.transport import Actor, Attempt, bearer_token
 from psycopg import ClientCursor, sql
 from psycopg.types.json import Jsonb
 
 from consolidation.core import sqlfiles
 from consolidation.core.config import Config
 from consolidation.core.names import policy_identifiers as identifiers
-from policies import classify
-from policies.access_spec import CUT_OVER, AccessSpec, Operation
-from policies.transport import Actor, Attempt, bearer_token
 
 WORLD = "policies/world"
 # Every id the probe makes is derived from this namespace and what the id is for, so the same

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from consolidation.policies.access_spec import AccessSpec, load_spec
+from consolidation.policies.probes import ProbeRun, probe
+
 from consolidation.core import db
 from consolidation.core.config import Config, load_config
-from policies.access_spec import AccessSpec, load_spec
-from policies.probes import ProbeRun, probe
 
 
 class AccessMatrixError(AssertionError):
@@ -34,7 +35,7 @@ def assert_access_matrix(
     chosen_config = config if isinstance(config, Config) else load_config(config)
     run = probe(url, chosen_config, spec=chosen_spec)
     if report_dir is not None:
-        from policies import reports
+        from consolidation.policies import reports
 
         reports.write_probe(run, list(reports.FORMATS), report_dir)
     if not run.passed:

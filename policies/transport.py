@@ -16,8 +16,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from policies.access_spec import AccessSpec, Operation
-from policies.classify import Outcome
+from consolidation.policies.access_spec import AccessSpec, Operation
+from consolidation.policies.classify import Outcome
 
 # Where Supabase Auth's tokens say they come from (a project's URL + /auth/v1; this is the
 # one `supabase start` gives), and what the API keys say (their iss is "supabase").

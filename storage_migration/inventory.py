@@ -15,19 +15,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psycopg
-from psycopg import sql
-
-from consolidation.core import sqlfiles
-from consolidation.core.config import Config
-from consolidation.core.names import identifiers
-from storage_migration.backends.base import ObjectInfo, StorageBackend
-from storage_migration.references import (
+from consolidation.storage_migration.backends.base import ObjectInfo, StorageBackend
+from consolidation.storage_migration.references import (
     ForeignReference,
     ObjectReference,
     ReferenceStyle,
     parse_reference,
     shown,
 )
+from psycopg import sql
+
+from consolidation.core import sqlfiles
+from consolidation.core.config import Config
+from consolidation.core.names import identifiers
 
 REFERENCE_QUERIES = (
     "storage/020_chat_message_references.sql",

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from consolidation.storage_migration.backends.base import ObjectInfo
 from psycopg.types.json import Jsonb
 
 from consolidation.core import sqlfiles
-from storage_migration.backends.base import ObjectInfo
 
 CACHE_CONTROL = "max-age=3600"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"

@@ -7,11 +7,16 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 import psycopg
+from consolidation.storage_migration.inventory import REFERENCE_QUERIES, scan_references
+from consolidation.storage_migration.references import (
+    ObjectReference,
+    parse_reference,
+    shown,
+    works_for_private_bucket,
+)
 
 from consolidation.core import sqlfiles
 from consolidation.core.config import Config
-from storage_migration.inventory import REFERENCE_QUERIES, scan_references
-from storage_migration.references import ObjectReference, parse_reference, shown, works_for_private_bucket
 
 CHAT_REFERENCES = REFERENCE_QUERIES[:1]
 

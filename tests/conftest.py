@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from consolidation.storage_migration.backends.local import LocalBackend
 from hypothesis import HealthCheck, settings
 from hypothesis import Phase as Stage
 
@@ -27,7 +28,6 @@ from consolidation.core.ddl import LockRetry
 from consolidation.phases import driver
 from consolidation.phases.contract import Events, QuietEvents
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-from storage_migration.backends.local import LocalBackend
 
 CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from consolidation.policies.access_spec import CUT_OVER, DEFAULT_SPEC, PERSONAS, load_spec, parse_spec
 
 from consolidation.core.errors import ConfigError
-from policies.access_spec import CUT_OVER, DEFAULT_SPEC, PERSONAS, load_spec, parse_spec
 
 # SPEC's "access policy" table: row -> personas for whom it says "yes" (before cut-over; the
 # legacy rows' expectations after cut-over are checked below).

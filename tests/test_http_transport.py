@@ -13,12 +13,12 @@ import os
 
 import psycopg
 import pytest
+from consolidation.policies.access_spec import load_spec
+from consolidation.policies.http_transport import HttpTransport
+from consolidation.policies.probes import run_matrix
+from consolidation.policies.sql_transport import SqlTransport
 
 from consolidation.core.config import Config
-from policies.access_spec import load_spec
-from policies.http_transport import HttpTransport
-from policies.probes import run_matrix
-from policies.sql_transport import SqlTransport
 
 NEEDED = ("CONSOLIDATION_STORAGE_URL", "CONSOLIDATION_SERVICE_KEY", "STORAGE_JWT_SECRET", "DATABASE_URL")
 pytestmark = pytest.mark.skipif(

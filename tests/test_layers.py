@@ -1,8 +1,10 @@
 """Layers point one way: the import graph between the project's packages has no cycle.
 
-The units are the core (consolidation.core), the two toolkits over it (storage_migration,
-policies), the phases (consolidation.phases) and the rest of consolidation (CLI, demo, stack,
-seed, faults...). Every import counts, a function-level one too.
+The units are the core (consolidation.core), the two toolkits over it
+(consolidation.storage_migration, consolidation.policies: the policies/ and storage_migration/
+folders, which the wheel installs inside consolidation), the phases (consolidation.phases) and
+the rest of consolidation (CLI, demo, stack, seed, faults...). Every import counts, a
+function-level one too.
 """
 
 from __future__ import annotations
@@ -11,26 +13,33 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("consolidation", "policies", "storage_migration")
+# Each folder of the repository and the package it is imported as.
+PACKAGES = {
+    "consolidation": "consolidation",
+    "policies": "consolidation.policies",
+    "storage_migration": "consolidation.storage_migration",
+}
+POLICIES, STORAGE = PACKAGES["policies"], PACKAGES["storage_migration"]
 # What each unit may import, besides itself and the standard and third-party libraries.
 ALLOWED = {
     "consolidation.core": set(),
-    "storage_migration": {"consolidation.core"},
-    "policies": {"consolidation.core"},
-    "consolidation.phases": {"consolidation.core", "storage_migration", "policies"},
-    "consolidation": {"consolidation.core", "consolidation.phases", "storage_migration", "policies"},
+    STORAGE: {"consolidation.core"},
+    POLICIES: {"consolidation.core"},
+    "consolidation.phases": {"consolidation.core", STORAGE, POLICIES},
+    "consolidation": {"consolidation.core", "consolidation.phases", STORAGE, POLICIES},
 }
 
 
 def unit(module: str) -> str | None:
-    for name in ("consolidation.core", "consolidation.phases", *PACKAGES):
+    for name in ("consolidation.core", "consolidation.phases", POLICIES, STORAGE, "consolidation"):
         if module == name or module.startswith(name + "."):
             return name
     return None
 
 
 def module_of(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
+    folder, *parts = path.relative_to(ROOT).with_suffix("").parts
+    parts = [*PACKAGES[folder].split("."), *parts]
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -72,7 +81,7 @@ def test_the_unit_graph_has_no_cycle() -> None:
     for source, target in edges():
         graph[source].add(target)
     # The scan sees the imports that are there: every layer uses the one below.
-    assert {"consolidation.core"} <= graph["policies"] & graph["storage_migration"] & graph[
+    assert {"consolidation.core"} <= graph[POLICIES] & graph[STORAGE] & graph[
         "consolidation.phases"
     ]
     assert "consolidation.phases" in graph["consolidation"]

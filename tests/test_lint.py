@@ -12,10 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import apply
+from consolidation.policies.lint import RULES, lint
 
 from consolidation.core.config import Config
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
-from policies.lint import RULES, lint
 
 # tests/fixtures/lint/<rule id>/fires.sql (headed by `-- fires on: <object>` and
 # `-- severity: <level>`) and quiet.sql, each run on Supabase's bare contract.

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from consolidation.storage_migration.backends.base import StorageBackend
+from consolidation.storage_migration.backends.local import LocalBackend
 
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-from storage_migration.backends.base import StorageBackend
-from storage_migration.backends.local import LocalBackend
 
 DATA = b"hello, chat files"
 

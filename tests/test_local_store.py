@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from consolidation.storage_migration.local_store import LocalStore, NewObject
 
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-from storage_migration.local_store import LocalStore, NewObject
 
 BUCKET = "chat-attachments"
 OTHER_BUCKET = "chat-files"

@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import apply, consolidate, rollback
+from consolidation.policies.probes import probe
 
 from consolidation.core import journal
 from consolidation.core.config import Config, parse_config
@@ -18,7 +19,6 @@ from consolidation.core.errors import UsageError
 from consolidation.phases import driver
 from consolidation.phases import policies as install
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-from policies.probes import probe
 
 CASES = Path(__file__).parent / "fixtures" / "policy_sets"
 

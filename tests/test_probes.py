@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from conftest import apply, consolidate
+from consolidation.policies import classify
+from consolidation.policies.access_spec import load_spec
+from consolidation.policies.classify import Outcome, Verdict
+from consolidation.policies.probes import compare_runs, probe
 
 from consolidation.core.config import Config
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-from policies import classify
-from policies.access_spec import load_spec
-from policies.classify import Outcome, Verdict
-from policies.probes import compare_runs, probe
 
 CASES = Path(__file__).parent / "fixtures" / "policy_sets"
 
@@ -173,7 +173,7 @@ def test_judgement(expected: bool, outcome: Outcome, verdict: Verdict) -> None:
 
 
 def test_assertion_helper_for_users_ci(empty_db: LocalDatabase) -> None:
-    from policies.testing import AccessMatrixError, assert_access_matrix
+    from consolidation.policies.testing import AccessMatrixError, assert_access_matrix
 
     chat_world(empty_db, (CASES / "handwritten_select_only" / "policies.sql").read_text())
     with pytest.raises(

@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from consolidation.storage_migration.backends.local import LocalBackend
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from psycopg import sql
@@ -44,7 +45,6 @@ from consolidation.core.names import BACKUP_TABLES, table
 from consolidation.core.session_key import direct_session_id
 from consolidation.phases import backup
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
-from storage_migration.backends.local import LocalBackend
 
 # The pipeline, phase by phase, as an operator types it (today's spellings).
 PIPELINE: dict[str, tuple[str, ...]] = {

@@ -7,10 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
-from consolidation.core.config import Config, parse_config
-from consolidation.core.errors import ConfigError
-from storage_migration.references import (
+from consolidation.storage_migration.references import (
     ForeignReference,
     ObjectReference,
     ReferenceStyle,
@@ -22,6 +19,9 @@ from storage_migration.references import (
     shown,
     works_for_private_bucket,
 )
+
+from consolidation.core.config import Config, parse_config
+from consolidation.core.errors import ConfigError
 
 PROJECT = "http://127.0.0.1:54321"
 BUCKETS = ("chat-attachments", "voice-notes", "chat-files")

@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 from conftest import apply
+from consolidation.policies import pgtap, reports
+from consolidation.policies.access_check import lint_and_report, probe_and_report
+from consolidation.policies.access_spec import load_spec
+from consolidation.policies.probes import ProbeRun, compare_runs, probe
+from consolidation.policies.reports.html import evidence
 
 from consolidation.core.config import Config
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from consolidation.stack import Stack
-from policies import pgtap, reports
-from policies.access_check import lint_and_report, probe_and_report
-from policies.access_spec import load_spec
-from policies.probes import ProbeRun, compare_runs, probe
-from policies.reports.html import evidence
 
 WORLD = Path(__file__).parent / "fixtures" / "policy_sets" / "chat_world.sql"
 SCHEMAS = Path(reports.__file__).parent / "schema"

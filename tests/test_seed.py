@@ -11,6 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import consolidate
+from consolidation.storage_migration.local_store import LocalStore
+from consolidation.storage_migration.references import ForeignReference, ObjectReference, parse_reference
 from psycopg import sql
 
 from consolidation.core.config import Config
@@ -19,8 +21,6 @@ from consolidation.core.errors import UsageError
 from consolidation.core.session_key import direct_session_id
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase, apply_legacy_schema
 from consolidation.seed import SEED_PROJECT_URL, SeedOptions, SeedReport, seed_legacy
-from storage_migration.local_store import LocalStore
-from storage_migration.references import ForeignReference, ObjectReference, parse_reference
 
 SEEDED_TABLES = [
     ("auth", "users"), ("public", "profiles"), ("public", "bookings"), ("public", "messages"),

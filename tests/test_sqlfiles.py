@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
+from consolidation.policies.access_spec import load_spec
 
 from consolidation.core import sqlfiles
 from consolidation.core.config import Config
 from consolidation.core.names import policy_identifiers
-from policies.access_spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SQL = ROOT / "sql"

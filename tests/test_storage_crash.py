@@ -10,13 +10,13 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from conftest import build_hand_built, consolidate, store_state
+from consolidation.storage_migration.backends.local import LocalBackend
+from consolidation.storage_migration.inventory import load_inventory
 
 from consolidation.core.config import Config
 from consolidation.core.crash import CRASH_ENV
 from consolidation.phases import storage_transfer as transfer
 from consolidation.pytest_plugin import LocalCluster, LocalDatabase
-from storage_migration.backends.local import LocalBackend
-from storage_migration.inventory import load_inventory
 
 CONFIG = Config()
 # step:n = killed at the n-th copy (done, not yet journaled), the n-th rewrite inside its

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from consolidation.storage_migration.backends.local import LocalBackend
+from consolidation.storage_migration.inventory import InventoryObject, ReferenceSite, locate, take_inventory
 
 from consolidation.core.config import Config
 from consolidation.phases import storage_transfer as transfer
 from consolidation.pytest_plugin import LocalDatabase, apply_legacy_schema
-from storage_migration.backends.local import LocalBackend
-from storage_migration.inventory import InventoryObject, ReferenceSite, locate, take_inventory
 
 CONFIG = Config()
 P = "http://127.0.0.1:54321/storage/v1/object"

@@ -11,14 +11,14 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import build_hand_built, consolidate, fixture_objects, store_state
+from consolidation.storage_migration.backends.local import LocalBackend
+from consolidation.storage_migration.references import disambiguated_name
 from psycopg import sql
 
 from consolidation.core.config import Config, Storage
 from consolidation.core.db import table_checksum
 from consolidation.phases import storage_transfer as transfer
 from consolidation.pytest_plugin import LocalDatabase
-from storage_migration.backends.local import LocalBackend
-from storage_migration.references import disambiguated_name
 
 FIXTURES = Path(__file__).parent / "fixtures/storage"
 CONFIG = Config()

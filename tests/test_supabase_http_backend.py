@@ -13,9 +13,14 @@ import uuid
 
 import httpx
 import pytest
+from consolidation.storage_migration.backends.supabase_http import (
+    SupabaseStorageBackend,
+    api_error,
+    denied,
+    refusal,
+)
 
 from consolidation.core.errors import ConfigError, ExitCode
-from storage_migration.backends.supabase_http import SupabaseStorageBackend, api_error, denied, refusal
 
 URL = os.environ.get("CONSOLIDATION_STORAGE_URL")
 KEY = os.environ.get("CONSOLIDATION_SERVICE_KEY")

@@ -526,7 +526,7 @@ class Policies:
 
     def verify(self, ctx: Context) -> Report:
         """The access matrix, probed as every persona: every leak, break or error is a finding."""
-        from policies.probes import probe
+        from consolidation.policies.probes import probe
 
         run = probe(ctx.database_url, ctx.config, label="policies verify")
         report = Report(PHASE, counts={"leak": 0, "break": 0, "error": 0})

@@ -18,7 +18,7 @@ from consolidation.core.config import BACKEND_ENV, KEY_ENV, ROOT_ENV, URL_ENV
 from consolidation.core.errors import ConfigError, FindingsError, PhaseOrderError
 from consolidation.phases import storage_transfer as transfer
 from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step, command
-from storage_migration.backends.base import StorageBackend
+from consolidation.storage_migration.backends.base import StorageBackend
 
 PHASE = transfer.PHASE
 CHECKS = ("copy_failed", "not_migrated", "unresolved")
@@ -36,7 +36,7 @@ def open_backend(database_url: str, environment: Mapping[str, str] | None = None
                 f"{BACKEND_ENV}=local needs {ROOT_ENV}, the local store's folder",
                 hint='eval "$(consolidate stack env)" sets both',
             )
-        from storage_migration.backends.local import LocalBackend
+        from consolidation.storage_migration.backends.local import LocalBackend
 
         backend: StorageBackend = LocalBackend(database_url, Path(root))
     elif kind == "supabase":
@@ -46,7 +46,7 @@ def open_backend(database_url: str, environment: Mapping[str, str] | None = None
                 f"{BACKEND_ENV}=supabase needs {URL_ENV} (the project URL) and {KEY_ENV} (the service key)",
                 hint="set both; the key is read from the environment only and never printed",
             )
-        from storage_migration.backends.supabase_http import SupabaseStorageBackend
+        from consolidation.storage_migration.backends.supabase_http import SupabaseStorageBackend
 
         backend = SupabaseStorageBackend(url, key)
     else:

@@ -23,8 +23,8 @@ from consolidation.core.config import Config
 from consolidation.core.errors import FindingsError
 from consolidation.core.names import identifiers
 from consolidation.phases.contract import Step
-from storage_migration.backends.base import StorageBackend
-from storage_migration.inventory import (
+from consolidation.storage_migration.backends.base import StorageBackend
+from consolidation.storage_migration.inventory import (
     REFERENCE_QUERIES,
     REFERENCE_SITES,
     InventoryObject,
@@ -37,8 +37,13 @@ from storage_migration.inventory import (
     sha256_of,
     take_inventory,
 )
-from storage_migration.reachability import bucket_visibility, form_problem
-from storage_migration.references import disambiguated_name, rewritten_reference, safe_file_name, shown
+from consolidation.storage_migration.reachability import bucket_visibility, form_problem
+from consolidation.storage_migration.references import (
+    disambiguated_name,
+    rewritten_reference,
+    safe_file_name,
+    shown,
+)
 
 PHASE = "storage"
 UNREFERENCED_FOLDER = "unreferenced"

@@ -13,7 +13,7 @@ from consolidation.core.config import Config
 from consolidation.core.errors import PhaseOrderError
 from consolidation.core.names import identifiers
 from consolidation.phases.contract import Step
-from storage_migration.reachability import chat_reference_findings
+from consolidation.storage_migration.reachability import chat_reference_findings
 
 PHASE = "verify"
 CHECKS = {

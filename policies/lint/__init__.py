@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from consolidation.policies.lint import catalog
+from consolidation.policies.lint.findings import Finding, Rule, Severity
+from consolidation.policies.lint.rules import RULES
 
 from consolidation.core import sqlfiles
 from consolidation.core.config import Config
 from consolidation.core.names import table
-from policies.lint import catalog
-from policies.lint.findings import Finding, Rule, Severity
-from policies.lint.rules import RULES
 
 __all__ = ["LINT_KIND", "LINT_VERSION", "RULES", "Finding", "LintReport", "Rule", "Severity", "lint"]
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from consolidation.policies.lint import parsed
 from psycopg.rows import dict_row
 from sqlglot import exp
 
 from consolidation.core import sqlfiles
-from policies.lint import parsed
 
 API_ROLES = ("anon", "authenticated")
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")

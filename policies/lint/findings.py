@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from consolidation.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from policies.lint.catalog import Catalog
+    from consolidation.policies.lint.catalog import Catalog
 
 
 class Severity(IntEnum):

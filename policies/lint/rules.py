@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.lint import parsed
-from policies.lint.catalog import COMMAND_PRIVILEGES, WRITES, Catalog, Policy
-from policies.lint.findings import Rule, Severity
+from consolidation.policies.lint import parsed
+from consolidation.policies.lint.catalog import COMMAND_PRIVILEGES, WRITES, Catalog, Policy
+from consolidation.policies.lint.findings import Rule, Severity
 
 Result = Iterator[tuple[Severity, str, str, str]]
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO

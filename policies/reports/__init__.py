@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from consolidation.policies.lint import LintReport
+from consolidation.policies.probes import Change, ProbeRun
+from consolidation.policies.reports import html, junit, markdown, sarif
+
 from consolidation.core.errors import UsageError
-from policies.lint import LintReport
-from policies.probes import Change, ProbeRun
-from policies.reports import html, junit, markdown, sarif
 
 FORMATS = ("md", "html", "json", "junit", "sarif")
 SUFFIX = {"md": "md", "html": "html", "json": "json", "junit": "junit.xml", "sarif": "sarif"}

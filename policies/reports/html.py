@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from html import escape
 
-from policies.lint import LintReport
-from policies.probes import Change, Observation, ProbeRun
+from consolidation.policies.lint import LintReport
+from consolidation.policies.probes import Change, Observation, ProbeRun
 
 STYLE = """
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1b1f24}

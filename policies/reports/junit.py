@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from policies.lint import RULES, LintReport
-from policies.probes import ProbeRun
+from consolidation.policies.lint import RULES, LintReport
+from consolidation.policies.probes import ProbeRun
 
 
 def _text(root: ET.Element) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policies.lint import LintReport
-from policies.probes import Change, Observation, ProbeRun
+from consolidation.policies.lint import LintReport
+from consolidation.policies.probes import Change, Observation, ProbeRun
 
 MARK = {"pass": "✅", "leak": "🔴 LEAK", "break": "🟠 BREAK", "error": "🟣 ERROR", "skipped": "⚪"}
 

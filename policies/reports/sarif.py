@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from consolidation.policies.lint import RULES, LintReport, Severity
+from consolidation.policies.probes import ProbeRun
+
 from consolidation.core.journal import tool_version
-from policies.lint import RULES, LintReport, Severity
-from policies.probes import ProbeRun
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

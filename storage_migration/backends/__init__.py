@@ -1,5 +1,5 @@
 """Storage backends behind one interface: the Supabase Storage HTTP API and the local stack's store."""
 
-from storage_migration.backends.base import ObjectInfo, StorageBackend
+from consolidation.storage_migration.backends.base import ObjectInfo, StorageBackend
 
 __all__ = ["ObjectInfo", "StorageBackend"]

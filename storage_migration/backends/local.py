@@ -6,8 +6,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from storage_migration.backends.base import ObjectInfo
-from storage_migration.local_store import LocalStore
+from consolidation.storage_migration.backends.base import ObjectInfo
+from consolidation.storage_migration.local_store import LocalStore
 
 
 class LocalBackend:

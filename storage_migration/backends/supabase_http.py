@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+from consolidation.storage_migration.backends.base import ObjectInfo
 from storage3 import SyncStorageClient
 from storage3.exceptions import StorageApiError
 from tenacity import (
@@ -26,7 +27,6 @@ from tenacity import (
 )
 
 from consolidation.core.errors import ConfigError, StorageUnreachable
-from storage_migration.backends.base import ObjectInfo
 
 PAGE_SIZE = 1000
 # What the Storage API (or the gateway before it) calls a refused key or a refusal by policy,
