@@ -439,8 +439,8 @@ def _same_flags(snapshot: dict[str, Any], flags: dict[str, bool]) -> None:
     raise UsageError(
         f"the policies were applied {how}; applying them another way would lose the original "
         "state of the legacy tables",
-        hint=f"re-run `consolidate policies --apply` {shown}".rstrip()
-        + ", or roll back first with `consolidate policies rollback --apply`",
+        hint=f"re-run it as it was applied, `{' '.join(['consolidate policies --apply', shown]).rstrip()}`, "
+        "or roll back first with `consolidate policies rollback --apply`",
     )
 
 
