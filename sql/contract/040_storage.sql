@@ -1,8 +1,9 @@
 -- The storage schema as Supabase Storage's migrations leave it: buckets, objects, the
 -- path helpers policies use, and the trigger that blocks deletes outside the Storage API.
 -- Names, column order and volatility follow the Storage API server's own migrations, which
--- run cleanly on top of this (they only add what the API itself needs: its migrations
--- table, list functions, bucket types, versioning columns). postgres may use the schema and
+-- run cleanly on top of this when it connects as supabase_storage_admin, as on hosted Supabase
+-- (they only add what the API itself needs: its migrations table, list functions, bucket
+-- types, versioning columns; they replace functions, so it owns them all). postgres may use the schema and
 -- pass that on, but not create in it (supabase/postgres 20250421084701, 20250709135250).
 CREATE SCHEMA IF NOT EXISTS storage AUTHORIZATION supabase_admin;
 ALTER SCHEMA storage OWNER TO supabase_admin;
@@ -132,6 +133,7 @@ ALTER FUNCTION storage.foldername(text) OWNER TO supabase_storage_admin;
 ALTER FUNCTION storage.filename(text) OWNER TO supabase_storage_admin;
 ALTER FUNCTION storage.extension(text) OWNER TO supabase_storage_admin;
 ALTER FUNCTION storage.protect_delete() OWNER TO supabase_storage_admin;
+ALTER FUNCTION storage.update_updated_at_column() OWNER TO supabase_storage_admin;
 -- The owner's grants (0046-buckets-objects-grants), and postgres's with grant option
 -- (0049): a REVOKE postgres runs takes back only what postgres itself granted.
 GRANT ALL ON storage.buckets, storage.objects TO anon, authenticated, service_role;
