@@ -38,6 +38,7 @@ SERVER_USER = "consolidate-pg"
 # Supabase; APP_ROLE is the demoted role Supabase gives a project's owner, and the URL's user.
 SUPERUSER = "supabase_admin"
 APP_ROLE = "postgres"
+STORAGE_ROLE = "supabase_storage_admin"
 STORE_BUCKET = "stub"
 TENANT = "stub"
 CONTRACT_DATABASES = ("template1", "postgres")
@@ -142,6 +143,9 @@ class Stack:
         """Variables every other command reads; `stack env` prints them as exports."""
         return {
             "DATABASE_URL": self.database_url(),
+            # A Storage API server connects as the storage service's own role, as on Supabase:
+            # it owns the storage schema's tables and functions, which its migrations replace.
+            "STORAGE_DATABASE_URL": self._url(STORAGE_ROLE, "postgres"),
             STACK_DIR_ENV: str(self.directory),
             "CONSOLIDATION_STORAGE_BACKEND": "local",
             "CONSOLIDATION_STORAGE_ROOT": str(self.store_root),

@@ -36,6 +36,24 @@ def test_up_is_idempotent_and_reuses_the_running_server(local_stack: Stack) -> N
     assert (after.pid, after.port) == (before.pid, before.port)
 
 
+def test_the_storage_service_role_can_run_the_storage_servers_migrations(local_stack: Stack) -> None:
+    # The Storage API server connects with STORAGE_DATABASE_URL and its migrations replace the
+    # schema's functions and alter its tables: as on Supabase, that role owns every one of them.
+    url = local_stack.environment()["STORAGE_DATABASE_URL"]
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == ("supabase_storage_admin",)
+        functions = conn.execute(
+            "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_proc AS p"
+            " WHERE p.pronamespace = 'storage'::regnamespace"
+        ).fetchall()
+        assert "update_updated_at_column()" in {name for name, _ in functions}
+        for _, definition in functions:  # rolled back below
+            conn.execute(definition)
+        conn.execute("ALTER TABLE storage.objects ADD COLUMN migration_check text")
+        conn.execute("ALTER TABLE storage.buckets ADD COLUMN migration_check text")
+        conn.rollback()
+
+
 def test_contract_roles(empty_db: LocalDatabase) -> None:
     with empty_db.connect() as conn:
         roles = dict(
