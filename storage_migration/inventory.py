@@ -9,6 +9,7 @@ database (sql/storage/025): JSON of any depth is never parsed in Python.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -43,13 +44,25 @@ class InventoryObject:
     bucket: str
     name: str
     size: int
-    sha256: str
+    sha256: str | None  # None: the backend cannot read it (its copy is proved by content_etag)
     etag: str | None
     content_type: str | None
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.bucket, self.name)
+
+
+# An ETag that is the MD5 of the object's bytes, as Supabase Storage's file backend and S3
+# record it for an object uploaded in one part (a multipart ETag ends in -<parts>).
+_CONTENT_ETAG = re.compile(r"[0-9a-f]{32}")
+
+
+def content_etag(etag: str | None) -> str | None:
+    """ETAG when it is a hash of the content (equal ones, with equal sizes, prove a server-side
+    copy), else None."""
+    found = (etag or "").strip('"').lower()
+    return found if _CONTENT_ETAG.fullmatch(found) else None
 
 
 def sha256_of(backend: StorageBackend, bucket: str, name: str) -> tuple[int, str]:
@@ -82,6 +95,8 @@ def take_inventory(
     ]
 
     def hashed(info: ObjectInfo) -> InventoryObject:
+        if not backend.readable(info.name):
+            return InventoryObject(info.bucket, info.name, info.size, None, info.etag, info.content_type)
         size, digest = sha256_of(backend, info.bucket, info.name)
         return InventoryObject(info.bucket, info.name, size, digest, info.etag, info.content_type)
 

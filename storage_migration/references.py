@@ -186,8 +186,16 @@ def shown(text: str) -> str:
 
 
 # The Storage API accepts only these characters in an object key (anything else is a 400
-# InvalidKey), so destination names are folded into this set.
+# InvalidKey: supabase/storage src/storage/limits.ts, VALID_OBJECT_KEY), so destination names are
+# folded into this set. A legacy key outside it can be a copy's source, and listed and removed,
+# but not read, inspected, signed or written through the API.
 _KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9_!.*'() &$=@;:+,?-]")
+_API_KEY = re.compile(r"[A-Za-z0-9_/!.*'() &$=@;:+,?-]+")
+
+
+def api_key(name: str) -> bool:
+    """Whether the Storage API can read and write an object named NAME."""
+    return _API_KEY.fullmatch(name) is not None
 
 
 def safe_file_name(name: str) -> str:

@@ -39,13 +39,14 @@ PHASES = ("backup", "merge", "storage")
 
 OBJECTS = """
 SELECT bucket_id, name, (metadata->>'size')::bigint, metadata->>'mimetype', metadata->>'cacheControl',
-       owner, owner_id, coalesce(user_metadata, '{}'::jsonb)
+       owner, owner_id, coalesce(user_metadata, '{}'::jsonb)::text
 FROM storage.objects ORDER BY bucket_id, name
 """
+# As text: one seeded metadata value is JSON 1,000 levels deep, deeper than Python parses.
 CHAT_ROWS = """
-SELECT 'session', to_jsonb(s) - 'created_at' - 'updated_at' FROM public.chat_sessions AS s
+SELECT 'session', (to_jsonb(s) - 'created_at' - 'updated_at')::text FROM public.chat_sessions AS s
 UNION ALL
-SELECT 'message', to_jsonb(m) - 'updated_at' FROM public.chat_messages AS m
+SELECT 'message', (to_jsonb(m) - 'updated_at')::text FROM public.chat_messages AS m
 ORDER BY 1, 2
 """
 REFERENCES = "SELECT id, file_url FROM public.chat_messages WHERE file_url IS NOT NULL ORDER BY id"

@@ -95,7 +95,7 @@ def plan_steps(
         for r in built.rewrites
     ]
     if not keep_sources:
-        kept = set(built.outside_chat)
+        kept = set(built.outside_chat) | set(built.unwritable)
         sources = sorted({t.source for t in [*pending, *built.new_transfers]} - kept)
         steps += [
             Step(
@@ -138,7 +138,12 @@ class Storage:
         result.notes = [
             f"left alone: {_where(f.site.table_name, f.site.row_id, f.site.column_name, f.site.json_path)} "
             f"({f.reason})"
-            for f in [*built.missing, *built.foreign]
+            for f in [*built.missing, *built.foreign, *built.unprovable]
+        ]
+        result.notes += [
+            f"kept: {bucket}/{name} (copied, not deleted: the Storage API cannot write this key back, "
+            "so a rollback could not restore it)"
+            for bucket, name in built.unwritable
         ]
         return result
 

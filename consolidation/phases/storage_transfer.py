@@ -23,13 +23,14 @@ from consolidation.core.config import Config
 from consolidation.core.errors import FindingsError
 from consolidation.core.names import identifiers
 from consolidation.phases.contract import Step
-from consolidation.storage_migration.backends.base import StorageBackend
+from consolidation.storage_migration.backends.base import ObjectRefused, StorageBackend
 from consolidation.storage_migration.inventory import (
     REFERENCE_QUERIES,
     REFERENCE_SITES,
     InventoryObject,
     Located,
     ProgressCallback,
+    content_etag,
     load_inventory,
     locate,
     reference_sites_sql,
@@ -39,6 +40,7 @@ from consolidation.storage_migration.inventory import (
 )
 from consolidation.storage_migration.reachability import bucket_visibility, form_problem
 from consolidation.storage_migration.references import (
+    api_key,
     disambiguated_name,
     rewritten_reference,
     safe_file_name,
@@ -46,6 +48,9 @@ from consolidation.storage_migration.references import (
 )
 
 PHASE = "storage"
+UNPROVABLE = (
+    "the Storage API cannot read this key and the server records no content hash to prove a copy by"
+)
 UNREFERENCED_FOLDER = "unreferenced"
 REMOVE_CHUNK = 100
 REWRITE_BATCH = 500
@@ -104,6 +109,15 @@ class StoragePlan:
     outside_chat: dict[Key, list[Located]]
     unreferenced: list[InventoryObject]
     inventory: dict[Key, InventoryObject]
+    # References to objects the backend cannot read and no recorded content hash could prove a
+    # copy of: left in place, each with its reason.
+    unprovable: list[Located] = field(default_factory=list)
+
+    @property
+    def unwritable(self) -> list[Key]:
+        """Sources copied but never deleted: the Storage API cannot write their keys, so a
+        rollback could not put them back."""
+        return sorted({t.source for t in self.transfers if not api_key(t.source_name)})
 
     @property
     def counts(self) -> dict[str, int]:
@@ -116,6 +130,8 @@ class StoragePlan:
             "references to other hosts or projects (left alone)": len(self.foreign),
             "objects kept for rows outside the chat": len(self.outside_chat),
             "unreferenced objects": len(self.unreferenced),
+            "references to objects no copy of can be proved (left in place)": len(self.unprovable),
+            "sources kept (keys the Storage API cannot restore)": len(self.unwritable),
         }
 
 
@@ -257,7 +273,17 @@ def build_plan(
     storage = config.storage
     existing = load_transfers(conn, config)
     located = [found for site in scan_references(conn, config) if (found := locate(site, config, inventory))]
-    legacy = [found for found in located if found.kind == "legacy"]
+    # A source the backend cannot read is proved by the server's content hash; without one, its
+    # references stay as they are (and it stays where it is).
+    unprovable_keys = {
+        key for key, item in inventory.items()
+        if not backend.readable(item.name) and content_etag(item.etag) is None
+    }
+    unprovable = [
+        Located(found.site, found.kind, found.reference, found.key, UNPROVABLE)
+        for found in located if found.kind == "legacy" and found.key in unprovable_keys
+    ]
+    legacy = [found for found in located if found.kind == "legacy" and found.key not in unprovable_keys]
     outside: dict[Key, list[Located]] = defaultdict(list)
     wanted: set[tuple[Key, str]] = set()
     for found in legacy:
@@ -271,7 +297,10 @@ def build_plan(
         (item for key, item in inventory.items() if key not in referenced), key=lambda item: item.key
     )
     if storage.move_unreferenced:
-        wanted |= {(item.key, f"{UNREFERENCED_FOLDER}/{item.bucket}") for item in unreferenced}
+        wanted |= {
+            (item.key, f"{UNREFERENCED_FOLDER}/{item.bucket}")
+            for item in unreferenced if item.key not in unprovable_keys
+        }
     taken = {item.name for item in backend.list(storage.target_bucket)}
     destinations, new = _destinations(config, wanted, existing, taken)
     rewrites = []
@@ -298,6 +327,7 @@ def build_plan(
         outside_chat=dict(outside),
         unreferenced=unreferenced,
         inventory=inventory,
+        unprovable=unprovable,
     )
 
 
@@ -402,13 +432,25 @@ def _copy_and_verify(
 ) -> tuple[str, str | None, str | None]:
     """(state, sha256 of the copy, why it failed): copies unless an earlier run already did."""
     try:
-        if backend.info(transfer.dest_bucket, transfer.dest_name) is None:
+        copy = backend.info(transfer.dest_bucket, transfer.dest_name)
+        if copy is None:
             backend.copy(*transfer.source, transfer.dest_bucket, transfer.dest_name)
+            copy = backend.info(transfer.dest_bucket, transfer.dest_name)
         size, digest = sha256_of(backend, transfer.dest_bucket, transfer.dest_name)
     except FileNotFoundError:
         return "failed", None, "source vanished before it was copied"
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ObjectRefused) as exc:
         return "failed", None, f"{type(exc).__name__}: {exc}"
+    if expected.sha256 is None:
+        # The backend could not read the source: the server's own record of the copy (its
+        # size and content hash) must match its record of the source.
+        proof = content_etag(expected.etag)
+        if proof and copy is not None and (copy.size, content_etag(copy.etag)) == (expected.size, proof):
+            return "verified", digest, None
+        return "failed", digest, (
+            f"copy has {size} bytes ETag {copy.etag if copy else None}, the source had "
+            f"{expected.size} bytes ETag {expected.etag}"
+        )
     if (size, digest) != (expected.size, expected.sha256):
         return "failed", digest, (
             f"copy has {size} bytes sha256 {digest[:12]}, inventory says {expected.size} bytes "
@@ -577,8 +619,9 @@ def apply(
     copied, failed = copy_pending(
         conn, config, backend, pending, inventory, on_progress=on_progress, crash=crash
     )
+    conn.execute(_render(config, "storage/046_copy_owner.sql"))
     rewritten, failed_rewrites = rewrite_pending(conn, config, crash=crash)
-    keep = set(plan.outside_chat) | still_named
+    keep = set(plan.outside_chat) | still_named | set(plan.unwritable)
     deleted = 0 if config.storage.keep_sources else delete_sources(conn, config, backend, keep, crash=crash)
     return StorageResult(
         counts={
@@ -596,6 +639,14 @@ def apply(
 
 
 # --- verify ---------------------------------------------------------------------------------
+
+
+def _absent(backend: StorageBackend, key: Key) -> bool:
+    """Whether no object is at KEY; a key the backend refuses to look up names none it serves."""
+    try:
+        return backend.info(*key) is None
+    except ObjectRefused:
+        return True
 
 
 def verify(conn: psycopg.Connection, config: Config, backend: StorageBackend) -> StorageReport:
@@ -639,7 +690,7 @@ def verify(conn: psycopg.Connection, config: Config, backend: StorageBackend) ->
             notes["references to other hosts or projects"] += 1
         elif found.kind == "other_bucket":
             notes["references to buckets not migrated"] += 1
-        elif found.kind == "missing" and (found.key is None or backend.info(*found.key) is None):
+        elif found.kind == "missing" and (found.key is None or _absent(backend, found.key)):
             notes["references to missing objects (left unchanged)"] += 1
         elif (error := refused.get((site.table_name, site.row_id, site.column_name, site.json_path))):
             report.findings.append(Finding("rewrite_failed", where, f"left as it was: {error}"))
@@ -653,8 +704,14 @@ def verify(conn: psycopg.Connection, config: Config, backend: StorageBackend) ->
         source = copied_from.get(name)
         if source is None or source not in inventory:
             return None
-        size, digest = sha256_of(backend, config.storage.target_bucket, name)
         expected = inventory[source]
+        if expected.sha256 is None:  # proved by the server's content hash, as apply proved it
+            proof = content_etag(expected.etag)
+            if (info.size, content_etag(info.etag)) != (expected.size, proof) or proof is None:
+                return (f"{config.storage.target_bucket}/{shown(name)} has {info.size} bytes ETag "
+                        f"{info.etag}, the source had {expected.size} bytes ETag {expected.etag}")
+            return None
+        size, digest = sha256_of(backend, config.storage.target_bucket, name)
         if (size, digest) != (expected.size, expected.sha256):
             return (f"{config.storage.target_bucket}/{name} has sha256 {digest[:12]}, "
                     f"inventory says {expected.sha256[:12]}")

@@ -5,12 +5,15 @@ CREATE TABLE IF NOT EXISTS :"tool.storage_inventory" (
   bucket text NOT NULL,
   name text NOT NULL,
   size bigint NOT NULL,
-  sha256 text NOT NULL,
+  sha256 text,
   etag text,
   content_type text,
   recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   PRIMARY KEY (bucket, name)
 );
+-- sha256 is NULL for an object the backend cannot read (a key outside the Storage API's
+-- alphabet): its copy is proved by the size and content hash (ETag) the server recorded.
+ALTER TABLE :"tool.storage_inventory" ALTER COLUMN sha256 DROP NOT NULL;
 
 -- One row per copy: a source object referenced from two sessions has two rows. The source is
 -- deleted only once every row of it is 'rewritten' (copy verified, references rewritten).

@@ -18,11 +18,24 @@ class ObjectInfo:
     content_type: str | None
 
 
+class ObjectRefused(Exception):
+    """The backend refused a request about one object (its key, its size, a conflict), not the
+    caller: the transfer isolates that object and goes on."""
+
+    def __init__(self, message: str, *, status: str = "", code: str = "") -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
 class StorageBackend(Protocol):
     """A place objects live: the Supabase Storage HTTP API, or the local stack's store."""
 
     def info(self, bucket: str, name: str) -> ObjectInfo | None:
         """The object's size and ETag, or None when it does not exist."""
+
+    def readable(self, name: str) -> bool:
+        """Whether read() and info() can name this object (the HTTP API refuses keys outside
+        its alphabet; such an object can still be a copy's source, be listed and removed)."""
 
     def read(self, bucket: str, name: str) -> bytes:
         """The object's bytes (for hashing during verification)."""

@@ -44,6 +44,9 @@ class LocalBackend:
     def info(self, bucket: str, name: str) -> ObjectInfo | None:
         return self.store.info(bucket, name)
 
+    def readable(self, name: str) -> bool:
+        return True
+
     def read(self, bucket: str, name: str) -> bytes:
         return self.store.get(bucket, name)
 

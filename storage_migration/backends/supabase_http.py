@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from consolidation.storage_migration.backends.base import ObjectInfo
+from consolidation.storage_migration.backends.base import ObjectInfo, ObjectRefused
+from consolidation.storage_migration.references import api_key
 from storage3 import SyncStorageClient
 from storage3.exceptions import StorageApiError
 from tenacity import (
@@ -33,6 +34,7 @@ PAGE_SIZE = 1000
 # whatever HTTP status carries it (older servers send 400 with these in the body).
 _DENIED_STATUSES = frozenset({"401", "403"})
 _DENIED_CODES = frozenset({"invalidjwt", "unauthorized", "accessdenied", "expiredtoken"})
+_MISSING_CODES = frozenset({"not_found", "NoSuchKey"})
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
@@ -77,6 +79,17 @@ def refusal(error: StorageApiError, action: str, bucket: str, secret: str) -> Co
     )
 
 
+def _object_info(bucket: str, name: str, metadata: dict[str, Any]) -> ObjectInfo:
+    """An entry of the list route as ObjectInfo (the server's recorded size, ETag and type)."""
+    return ObjectInfo(
+        bucket=bucket,
+        name=name,
+        size=int(metadata.get("size") or 0),
+        etag=(metadata.get("eTag") or "").strip('"') or None,
+        content_type=metadata.get("mimetype"),
+    )
+
+
 _retrying = retry(
     retry=retry_if_exception(_transient),
     wait=wait_exponential(multiplier=0.2, max=5) + wait_random(0, 0.5),
@@ -101,22 +114,37 @@ class SupabaseStorageBackend:
     def _call(self, action: str, bucket: str, function: Any, *args: Any) -> Any:
         try:
             return _retrying(function)(*args)
+        except httpx.InvalidURL as exc:
+            # A key too long for a request line (a 100 kB "file name" in a legacy row).
+            raise ObjectRefused(
+                f"cannot {action}: the key does not fit in a URL ({exc})", status="414"
+            ) from None
         except (httpx.TransportError, httpx.TimeoutException) as exc:
             raise StorageUnreachable(
                 f"Storage API at {self.base_url} did not answer ({action}): {exc}",
                 hint="check the project URL and that the Storage API is up; re-run to resume",
             ) from exc
         except StorageApiError as exc:
+            # Not chained: the error holds the request, and the request holds the key.
             if denied(exc):
-                # Not chained: the error holds the request, and the request holds the key.
                 raise refusal(exc, action, bucket, self._secret) from None
-            raise
+            said = _JWT.sub("[token]", str(exc.message).replace(self._secret, "[key]"))[:300]
+            raise ObjectRefused(
+                f"Storage API refused to {action} (status {exc.status}, {exc.code}: {said})",
+                status=str(exc.status), code=str(exc.code),
+            ) from None
+
+    def readable(self, name: str) -> bool:
+        return api_key(name)
 
     def info(self, bucket: str, name: str) -> ObjectInfo | None:
+        if not api_key(name):
+            # The info route refuses the key (400 InvalidKey); the list route finds it by name.
+            return self._listed(bucket, name)
         try:
             raw = self._call("read the object info", bucket, self._storage.from_(bucket).info, name)
-        except StorageApiError as exc:
-            if str(exc.status) in {"400", "404"}:
+        except ObjectRefused as exc:
+            if exc.status == "404" or exc.code in _MISSING_CODES:
                 return None
             raise
         metadata = raw.get("metadata") or {}
@@ -127,6 +155,17 @@ class SupabaseStorageBackend:
             etag=(raw.get("etag") or metadata.get("eTag") or "").strip('"') or None,
             content_type=raw.get("content_type") or metadata.get("mimetype"),
         )
+
+    def _listed(self, bucket: str, name: str) -> ObjectInfo | None:
+        folder, _, leaf = name.rpartition("/")
+        page = self._call(
+            "list objects", bucket, self._storage.from_(bucket).list, folder,
+            {"limit": PAGE_SIZE, "offset": 0, "search": leaf, "sortBy": {"column": "name", "order": "asc"}},
+        )
+        for entry in page:
+            if entry.get("name") == leaf and entry.get("id") is not None:
+                return _object_info(bucket, name, entry.get("metadata") or {})
+        return None
 
     def read(self, bucket: str, name: str) -> bytes:
         return self._call("download an object", bucket, self._storage.from_(bucket).download, name)
@@ -171,14 +210,7 @@ class SupabaseStorageBackend:
                 if entry.get("id") is None:
                     yield from self.list(bucket, path)
                     continue
-                metadata = entry.get("metadata") or {}
-                yield ObjectInfo(
-                    bucket=bucket,
-                    name=path,
-                    size=int(metadata.get("size") or 0),
-                    etag=(metadata.get("eTag") or "").strip('"') or None,
-                    content_type=metadata.get("mimetype"),
-                )
+                yield _object_info(bucket, path, entry.get("metadata") or {})
             if len(page) < PAGE_SIZE:
                 return
             offset += PAGE_SIZE
