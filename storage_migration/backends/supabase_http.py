@@ -5,12 +5,18 @@ storage3's own move/copy do not send `destinationBucket`, so those two go straig
 real status in the JSON body's `statusCode` (404 missing, 409 exists, 503 read-only...), so
 errors are judged by that status: 5xx, 429 and timeouts are retried with backoff; 401 and 403
 (a key the project does not accept, or row-level security refusing a key that is not the
-service key) become a ConfigError naming the action and bucket, never the key.
+service key) become a ConfigError naming the action and bucket, never the key. A key that is
+not the service key is refused before any call (require_service_key): with the anon key the API
+answers, but row-level security hides objects, so a run would plan on a wrong inventory.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +32,7 @@ from tenacity import (
     wait_random,
 )
 
-from consolidation.core.errors import ConfigError, StorageUnreachable
+from consolidation.core.errors import ConfigError, StorageUnreachable, UsageError
 
 PAGE_SIZE = 1000
 # What the Storage API (or the gateway before it) calls a refused key or a refusal by policy,
@@ -34,6 +40,55 @@ PAGE_SIZE = 1000
 _DENIED_STATUSES = frozenset({"401", "403"})
 _DENIED_CODES = frozenset({"invalidjwt", "unauthorized", "accessdenied", "expiredtoken"})
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+SERVICE_ROLE = "service_role"
+# Supabase's newer opaque API keys: the secret key acts as service_role, the publishable as anon.
+SECRET_KEY_PREFIX = "sb_secret_"
+PUBLISHABLE_KEY_PREFIX = "sb_publishable_"
+_KEY_HINT = (
+    "set CONSOLIDATION_SERVICE_KEY to this project's service_role key (Project Settings > API keys: "
+    "the service_role or sb_secret_ key, not the anon or publishable key): the storage phase reads "
+    "every object, which only the service key may"
+)
+
+
+def key_claims(key: str) -> dict[str, Any] | None:
+    """The claims of a JWT key as it carries them (not verified: the server does that), or None
+    when KEY is not a JWT."""
+    parts = key.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def require_service_key(key: str, *, now: float | None = None) -> None:
+    """Refuse (UsageError, exit 2) a key that is not the service key, before any call is made.
+
+    Judged on the key's own claims, never printed: a JWT must carry role service_role and not
+    be expired; an opaque key must be a secret key (sb_secret_...)."""
+    if key.startswith(SECRET_KEY_PREFIX):
+        return
+    if key.startswith(PUBLISHABLE_KEY_PREFIX):
+        raise UsageError("CONSOLIDATION_SERVICE_KEY is a publishable key, not the service key",
+                         hint=_KEY_HINT)
+    claims = key_claims(key)
+    if claims is None:
+        raise UsageError("CONSOLIDATION_SERVICE_KEY is neither a JWT nor a Supabase secret key",
+                         hint=_KEY_HINT)
+    role = claims.get("role")
+    if role != SERVICE_ROLE:
+        shown_role = repr(role)[:40] if role is not None else "no role"
+        raise UsageError(
+            f"CONSOLIDATION_SERVICE_KEY carries role {shown_role}, not {SERVICE_ROLE}: "
+            "row-level security would hide objects from it and the plan would be wrong",
+            hint=_KEY_HINT,
+        )
+    expires = claims.get("exp")
+    if isinstance(expires, int | float) and expires <= (time.time() if now is None else now):
+        raise UsageError("CONSOLIDATION_SERVICE_KEY has expired", hint=_KEY_HINT)
 
 
 def _transient(exc: BaseException) -> bool:
@@ -89,6 +144,7 @@ class SupabaseStorageBackend:
     """Objects behind a Supabase project's Storage API, reached with the service key."""
 
     def __init__(self, project_url: str, service_key: str, *, timeout: float = 30.0) -> None:
+        require_service_key(service_key)
         self.base_url = project_url.rstrip("/") + "/storage/v1"
         self._secret = service_key
         headers = {"apikey": service_key, "Authorization": f"Bearer {service_key}"}
