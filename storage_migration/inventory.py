@@ -53,9 +53,12 @@ class InventoryObject:
 
 
 def sha256_of(backend: StorageBackend, bucket: str, name: str) -> tuple[int, str]:
-    """Size and sha256 of an object's bytes as the backend serves them."""
-    data = backend.read(bucket, name)
-    return len(data), hashlib.sha256(data).hexdigest()
+    """Size and sha256 of an object's bytes as the backend serves them, streamed (bounded memory)."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in backend.stream(bucket, name):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
 
 
 def load_inventory(conn: psycopg.Connection, config: Config) -> dict[tuple[str, str], InventoryObject]:
@@ -107,6 +110,8 @@ class ReferenceSite:
     session_id: uuid.UUID | None
     sender_id: uuid.UUID | None
     context: str | None
+    # For a chat message merge made from a legacy row: that row's id (its table is CONTEXT).
+    copy_of: uuid.UUID | None = None
 
     @property
     def folder(self) -> str | None:
@@ -130,9 +135,9 @@ def scan_references(
     for query in queries:
         with conn.cursor() as cursor:
             cursor.execute(reference_sites_sql(config, query))
-            for table, row_id, session_id, sender_id, column, json_path, raw, context in cursor:
+            for table, row_id, session_id, sender_id, column, json_path, raw, context, copy_of in cursor:
                 yield ReferenceSite(
-                    table, row_id, column, tuple(json_path), raw, session_id, sender_id, context
+                    table, row_id, column, tuple(json_path), raw, session_id, sender_id, context, copy_of
                 )
 
 

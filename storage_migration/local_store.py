@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import psycopg
 from consolidation.storage_migration.backends.base import ObjectInfo
@@ -35,6 +35,8 @@ _XATTR_CONTENT_TYPE = "user.supabase.content-type"
 _XATTR_CACHE_CONTROL = "user.supabase.cache-control"
 # Objects per round of the bulk path: bounds the bytes held in memory at once.
 _BULK_CHUNK = 2000
+# Bytes per read when an object is streamed: memory stays bounded whatever the object's size.
+STREAM_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,15 @@ class LocalStore:
             raise FileNotFoundError(f"no object {bucket}/{name}")
         return self.file_path(bucket, name, row[0]).read_bytes()
 
+    def stream(self, bucket: str, name: str) -> Iterator[bytes]:
+        """The bytes of BUCKET/NAME in chunks of at most STREAM_CHUNK; the file is opened before
+        the first chunk is asked for, so a missing object fails at the call."""
+        row = self._row(bucket, name)
+        if row is None or row[0] is None:
+            raise FileNotFoundError(f"no object {bucket}/{name}")
+        handle = self.file_path(bucket, name, row[0]).open("rb")
+        return _chunks(handle)
+
     def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every object of BUCKET in the folder PREFIX (and below), by name."""
         folder = prefix.strip("/")
@@ -339,6 +350,12 @@ class LocalStore:
                     count += len(chunk)
             self.conn.execute(sqlfiles.load("local_store/bulk_insert.sql"))
         return count
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(STREAM_CHUNK):
+            yield chunk
 
 
 def _object_info(bucket: str, name: str, metadata: dict[str, Any] | None) -> ObjectInfo:

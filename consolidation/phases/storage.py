@@ -18,7 +18,9 @@ from consolidation.core.config import BACKEND_ENV, KEY_ENV, ROOT_ENV, URL_ENV
 from consolidation.core.errors import ConfigError, FindingsError, PhaseOrderError
 from consolidation.phases import storage_transfer as transfer
 from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step, command
+from consolidation.phases.storage_move_map import move_map
 from consolidation.storage_migration.backends.base import StorageBackend
+from consolidation.storage_migration.inventory import sha256_of
 
 PHASE = transfer.PHASE
 CHECKS = ("copy_failed", "not_migrated", "unresolved")
@@ -69,6 +71,21 @@ def _shown(text: str, limit: int = 200) -> str:
 
 def _where(table_name: str, row_id: object, column: str, json_path: tuple[str, ...] | list[str]) -> str:
     return f"{table_name} {row_id} {column}" + "".join(f"[{part}]" for part in json_path)
+
+
+def _move_map_files(
+    ctx: Context, built: transfer.StoragePlan, pending: list[transfer.Transfer]
+) -> dict[str, bytes]:
+    """The move map of BUILT as files; objects the inventory has not hashed are hashed now."""
+    with _backend(ctx) as backend:
+
+        def sha256(key: transfer.Key) -> str:
+            try:
+                return sha256_of(backend, *key)[1]
+            except FileNotFoundError:
+                return ""
+
+        return move_map(built, pending, sha256).files()
 
 
 def plan_steps(
@@ -135,11 +152,8 @@ class Storage:
             PHASE, steps=plan_steps(built, pending, config.storage.keep_sources), state={"plan": built}
         )
         result.counts = {**built.counts, "earlier copies to finish": len(pending)}
-        result.notes = [
-            f"left alone: {_where(f.site.table_name, f.site.row_id, f.site.column_name, f.site.json_path)} "
-            f"({f.reason})"
-            for f in [*built.missing, *built.foreign]
-        ]
+        result.notes = [f"left alone: {where}: {reason}" for where, reason in transfer.left_alone(built)]
+        result.files = lambda: _move_map_files(ctx, built, pending)
         return result
 
     def apply(self, ctx: Context, plan: Plan) -> Result:

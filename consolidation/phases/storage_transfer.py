@@ -301,6 +301,26 @@ def build_plan(
     )
 
 
+def left_alone(plan: StoragePlan) -> list[tuple[str, str]]:
+    """Each reference the plan leaves alone, once, as (where, why): a legacy row and the chat
+    message merge made of it hold the same reference, so the two are one entry naming both."""
+    groups: dict[tuple, list[Located]] = defaultdict(list)
+    for found in [*plan.missing, *plan.foreign]:
+        site = found.site
+        origin = (site.context, site.copy_of) if site.copy_of else (site.table_name, site.row_id)
+        groups[(*origin, site.column_name, site.json_path, site.raw)].append(found)
+    entries = []
+    for (table_name, row_id, column_name, json_path, _), group in groups.items():
+        copies = sorted(f"{f.site.table_name} {f.site.row_id}" for f in group if f.site.copy_of)
+        held = any(not f.site.copy_of for f in group)
+        where = where_of(table_name, row_id, column_name, json_path) if held else \
+            where_of(group[0].site.table_name, group[0].site.row_id, column_name, json_path)
+        if held and copies:
+            where += f" (chat copy {', '.join(copies)})"
+        entries.append((table_name, str(row_id), column_name, json_path, where, group[0].reason))
+    return [(where, reason) for *_, where, reason in sorted(entries)]
+
+
 def _destinations(
     config: Config, wanted: set[tuple[Key, str]], existing: list[Transfer], taken: set[str]
 ) -> tuple[dict[tuple[Key, str], str], list[Transfer]]:

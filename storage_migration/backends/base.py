@@ -1,4 +1,4 @@
-"""The one small interface every storage backend offers the transfer: info, read, copy, move, remove, list."""
+"""The small interface of every storage backend: info, read, stream, write, copy, move, remove, list."""
 
 from __future__ import annotations
 
@@ -25,7 +25,11 @@ class StorageBackend(Protocol):
         """The object's size and ETag, or None when it does not exist."""
 
     def read(self, bucket: str, name: str) -> bytes:
-        """The object's bytes (for hashing during verification)."""
+        """The object's bytes, whole (small objects; tests)."""
+
+    def stream(self, bucket: str, name: str) -> Iterator[bytes]:
+        """The object's bytes in chunks of bounded size (hashing in bounded memory); raises
+        FileNotFoundError when the object does not exist."""
 
     def write(self, bucket: str, name: str, data: bytes, content_type: str) -> None:
         """Create or replace an object."""

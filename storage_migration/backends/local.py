@@ -47,6 +47,9 @@ class LocalBackend:
     def read(self, bucket: str, name: str) -> bytes:
         return self.store.get(bucket, name)
 
+    def stream(self, bucket: str, name: str) -> Iterator[bytes]:
+        return self.store.stream(bucket, name)
+
     def write(self, bucket: str, name: str, data: bytes, content_type: str) -> None:
         self.store.put(bucket, name, data, content_type)
 

@@ -19,6 +19,7 @@ import re
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from consolidation.storage_migration.backends.base import ObjectInfo
@@ -35,6 +36,8 @@ from tenacity import (
 from consolidation.core.errors import ConfigError, StorageUnreachable, UsageError
 
 PAGE_SIZE = 1000
+# Bytes per chunk of a streamed download: memory stays bounded whatever the object's size.
+STREAM_CHUNK = 1 << 20
 # What the Storage API (or the gateway before it) calls a refused key or a refusal by policy,
 # whatever HTTP status carries it (older servers send 400 with these in the body).
 _DENIED_STATUSES = frozenset({"401", "403"})
@@ -140,6 +143,11 @@ _retrying = retry(
 )
 
 
+def _body(response: httpx.Response) -> Iterator[bytes]:
+    with response:
+        yield from response.iter_bytes(STREAM_CHUNK)
+
+
 class SupabaseStorageBackend:
     """Objects behind a Supabase project's Storage API, reached with the service key."""
 
@@ -186,6 +194,22 @@ class SupabaseStorageBackend:
 
     def read(self, bucket: str, name: str) -> bytes:
         return self._call("download an object", bucket, self._storage.from_(bucket).download, name)
+
+    def stream(self, bucket: str, name: str) -> Iterator[bytes]:
+        def opened() -> httpx.Response:
+            request = self._http.build_request("GET", f"/object/{quote(bucket)}/{quote(name)}")
+            response = self._http.send(request, stream=True)
+            if response.is_error:
+                response.read()
+                response.close()
+                error = api_error(response)
+                if str(error.status) == "404":
+                    raise FileNotFoundError(f"no object {bucket}/{name}")
+                raise error
+            return response
+
+        response = self._call("download an object", bucket, opened)
+        return _body(response)
 
     def write(self, bucket: str, name: str, data: bytes, content_type: str) -> None:
         self._call(
