@@ -35,6 +35,8 @@ REFERENCE_QUERIES = (
     "storage/022_voice_note_references.sql",
 )
 REFERENCE_SITES = "storage/025_reference_sites.sql"
+# Objects hashed and recorded per transaction.
+INVENTORY_BATCH = 500
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -90,11 +92,15 @@ def take_inventory(
 
     statement = sqlfiles.render("storage/030_inventory_record.sql", identifiers(config))
     with ThreadPoolExecutor(config.storage.concurrency) as pool:
-        for item in pool.map(hashed, new):
-            conn.execute(statement, item.__dict__)
-            known[item.key] = item
+        for start in range(0, len(new), INVENTORY_BATCH):
+            # Hashed concurrently, streamed; a batch's rows commit together.
+            items = list(pool.map(hashed, new[start:start + INVENTORY_BATCH]))
+            with conn.transaction(), conn.cursor() as cursor:
+                cursor.executemany(statement, [item.__dict__ for item in items])
+            for item in items:
+                known[item.key] = item
             if on_progress:
-                on_progress(1, item.size)
+                on_progress(len(items), sum(item.size for item in items))
     return known
 
 

@@ -27,8 +27,11 @@ CHECKS = ("copy_failed", "not_migrated", "unresolved")
 
 
 @contextmanager
-def open_backend(database_url: str, environment: Mapping[str, str] | None = None) -> Iterator[StorageBackend]:
-    """The backend the environment chooses: `local` (the stack's store) or `supabase` (Storage API)."""
+def open_backend(
+    database_url: str, environment: Mapping[str, str] | None = None, *, concurrency: int = 8
+) -> Iterator[StorageBackend]:
+    """The backend the environment chooses: `local` (the stack's store) or `supabase` (Storage API),
+    making up to CONCURRENCY transfers at once."""
     env = os.environ if environment is None else environment
     kind = env.get(BACKEND_ENV, "local")
     if kind == "local":
@@ -40,7 +43,7 @@ def open_backend(database_url: str, environment: Mapping[str, str] | None = None
             )
         from consolidation.storage_migration.backends.local import LocalBackend
 
-        backend: StorageBackend = LocalBackend(database_url, Path(root))
+        backend: StorageBackend = LocalBackend(database_url, Path(root), concurrency=concurrency)
     elif kind == "supabase":
         url, key = env.get(URL_ENV), env.get(KEY_ENV)
         if not url or not key:
@@ -50,7 +53,7 @@ def open_backend(database_url: str, environment: Mapping[str, str] | None = None
             )
         from consolidation.storage_migration.backends.supabase_http import SupabaseStorageBackend
 
-        backend = SupabaseStorageBackend(url, key)
+        backend = SupabaseStorageBackend(url, key, concurrency=concurrency)
     else:
         raise ConfigError(f"{BACKEND_ENV}={kind!r} is not a storage backend", hint="use local or supabase")
     try:
@@ -60,7 +63,7 @@ def open_backend(database_url: str, environment: Mapping[str, str] | None = None
 
 
 def _backend(ctx: Context) -> AbstractContextManager[StorageBackend]:
-    return open_backend(ctx.database_url, ctx.environment or None)
+    return open_backend(ctx.database_url, ctx.environment or None, concurrency=ctx.config.storage.concurrency)
 
 
 def _shown(text: str, limit: int = 200) -> str:

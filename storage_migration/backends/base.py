@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+# One copy asked of copy_many: source bucket, source name, destination bucket, destination name.
+CopyOrder = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,15 @@ class ObjectInfo:
     size: int
     etag: str | None
     content_type: str | None
+
+
+@dataclass(frozen=True)
+class Copied:
+    """A copy copy_many made (or found made by an earlier run): its size and the sha256 of its
+    bytes, hashed as they were written or read back, never from the source's record."""
+
+    size: int
+    sha256: str
 
 
 class StorageBackend(Protocol):
@@ -36,6 +48,11 @@ class StorageBackend(Protocol):
 
     def copy(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
         """Server-side copy; the source stays."""
+
+    def copy_many(self, orders: Sequence[CopyOrder]) -> list[Copied | Exception]:
+        """Make each copy unless its destination exists (an earlier run's), concurrently, and
+        hash what the destination holds; per order its Copied, or the error that stopped it
+        (FileNotFoundError: the source is gone)."""
 
     def move(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
         """Server-side move."""
