@@ -1,7 +1,8 @@
 """What the legacy buckets hold (size, hash, type) and where chat rows refer to it.
 
 The inventory is recorded once per object in the tool's schema, so a resumed or later run
-compares copies against what the source held before anything moved. References are read
+compares copies against what the source held before anything moved. An object about to be
+copied is hashed by its copy, which reads its bytes before anything of it moved. References are read
 from the configured file columns and from every string inside `metadata` JSON, found by the
 database (sql/storage/025): JSON of any depth is never parsed in Python.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -76,8 +77,12 @@ def take_inventory(
     backend: StorageBackend,
     *,
     on_progress: ProgressCallback | None = None,
+    hashed_by_copy: Collection[tuple[str, str]] = (),
 ) -> dict[tuple[str, str], InventoryObject]:
-    """Record every legacy object not yet in the inventory (hashing its bytes); return them all."""
+    """Record every legacy object not yet in the inventory (hashing its bytes); return them all.
+
+    An object in HASHED_BY_COPY is recorded without its hash (sha256 ''): the copy about to read
+    its bytes records it (sql/storage/035), so that each byte is read once."""
     known = load_inventory(conn, config)
     new: list[ObjectInfo] = [
         info
@@ -87,6 +92,8 @@ def take_inventory(
     ]
 
     def hashed(info: ObjectInfo) -> InventoryObject:
+        if (info.bucket, info.name) in hashed_by_copy:
+            return InventoryObject(info.bucket, info.name, info.size, "", info.etag, info.content_type)
         size, digest = sha256_of(backend, info.bucket, info.name)
         return InventoryObject(info.bucket, info.name, size, digest, info.etag, info.content_type)
 

@@ -301,7 +301,7 @@ class LocalStore:
                 try:
                     found = rows.get((to_bucket, to_name))
                     if found is not None:
-                        return _hashed(self.file_path(to_bucket, to_name, found[0]))
+                        return _hashed(self.file_path(to_bucket, to_name, found[0]), made=False)
                     source = rows.get((bucket, name))
                     if source is None or source[0] is None:
                         raise FileNotFoundError(f"no object {bucket}/{name}")
@@ -440,13 +440,13 @@ def _set_headers(descriptor: int, content_type: str, cache_control: str) -> None
         pass
 
 
-def _hashed(path: Path) -> Copied:
+def _hashed(path: Path, *, made: bool) -> Copied:
     digest, size = hashlib.sha256(), 0
     with path.open("rb") as handle:
         while chunk := handle.read(STREAM_CHUNK):
             digest.update(chunk)
             size += len(chunk)
-    return Copied(size, digest.hexdigest())
+    return Copied(size, digest.hexdigest(), made)
 
 
 def _chunks(handle: BinaryIO) -> Iterator[bytes]:

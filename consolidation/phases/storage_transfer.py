@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import psycopg
 from psycopg import sql
@@ -434,6 +434,15 @@ def _refused(conn: psycopg.Connection, statement: str, parameters: dict) -> str 
 # --- apply ----------------------------------------------------------------------------------
 
 
+def _first_read(backend: StorageBackend, listed: InventoryObject, outcome: Copied) -> InventoryObject:
+    """The source as its copy first read it: the bytes the copy was made of, or (a copy an
+    earlier run made, its source never hashed) the source's bytes read now."""
+    if outcome.made:
+        return replace(listed, size=outcome.size, sha256=outcome.sha256)
+    size, digest = sha256_of(backend, *listed.key)
+    return replace(listed, size=size, sha256=digest)
+
+
 def _judged(outcome: Copied | Exception, expected: InventoryObject) -> tuple[str, str | None, str | None]:
     """(state, sha256 of the copy, why it failed) of one copy copy_many made or found."""
     if isinstance(outcome, FileNotFoundError):
@@ -464,14 +473,23 @@ def copy_pending(
     bytes are written, or read back), and the batch's journal rows commit together."""
     todo = [transfer for transfer in transfers if transfer.state in ("planned", "failed")]
     statement = _render(config, "storage/050_transfer_state.sql")
+    record_hash = _render(config, "storage/035_inventory_hash.sql")
     verified, failed = 0, []
     for batch in _batches(todo, COPY_BATCH):
         outcomes = backend.copy_many([(*t.source, t.dest_bucket, t.dest_name) for t in batch])
-        rows = []
+        rows, first_read = [], {}
         for transfer, outcome in zip(batch, outcomes, strict=True):
             if crash:
                 crash.tick("copy")
-            state, digest, detail = _judged(outcome, inventory[transfer.source])
+            expected = inventory[transfer.source]
+            if not expected.sha256 and isinstance(outcome, Copied):
+                try:
+                    expected = first_read.get(transfer.source) or _first_read(backend, expected, outcome)
+                except (OSError, ValueError) as exc:
+                    outcome = exc
+                else:
+                    first_read[transfer.source] = inventory[transfer.source] = expected
+            state, digest, detail = _judged(outcome, expected)
             rows.append({"state": state, "dest_sha256": digest, "detail": detail,
                          "source_bucket": transfer.source_bucket, "source_name": transfer.source_name,
                          "dest_name": transfer.dest_name})
@@ -480,6 +498,7 @@ def copy_pending(
             else:
                 failed.append(Transfer(**{**transfer.__dict__, "state": state, "detail": detail}))
         with conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(record_hash, [item.__dict__ for item in first_read.values()])
             cursor.executemany(statement, rows)
         if on_progress:
             on_progress(len(batch), sum(inventory[transfer.source].size for transfer in batch))
@@ -649,8 +668,9 @@ def apply(
     PLANNED is the plan the operator previewed (its copies and rewrites are what run); without
     it the plan is made here."""
     install(conn, config)
-    inventory = take_inventory(conn, config, backend)
-    plan = planned or build_plan(conn, config, backend, inventory)
+    plan = planned or build_plan(conn, config, backend, listed_inventory(conn, config, backend))
+    copied_sources = {t.source for t in plan.transfers if t.state in ("planned", "failed")}
+    inventory = take_inventory(conn, config, backend, hashed_by_copy=copied_sources)
     refused, still_named = record_plan(conn, config, plan)
     transfers = load_transfers(conn, config)
     pending = [transfer for transfer in transfers if transfer.state in ("planned", "failed")]

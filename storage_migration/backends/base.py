@@ -23,11 +23,12 @@ class ObjectInfo:
 
 @dataclass(frozen=True)
 class Copied:
-    """A copy copy_many made (or found made by an earlier run): its size and the sha256 of its
-    bytes, hashed as they were written or read back, never from the source's record."""
+    """A copy copy_many made (MADE) or found made by an earlier run: its size and the sha256 of
+    its bytes, hashed as they were written or read back, never from the source's record."""
 
     size: int
     sha256: str
+    made: bool = True
 
 
 class StorageBackend(Protocol):

@@ -243,7 +243,8 @@ class SupabaseStorageBackend:
         def copy_one(order: CopyOrder) -> Copied | Exception:
             bucket, name, to_bucket, to_name = order
             try:
-                if self.info(to_bucket, to_name) is None:
+                made = self.info(to_bucket, to_name) is None
+                if made:
                     self.copy(bucket, name, to_bucket, to_name)
                 digest, size = hashlib.sha256(), 0
                 for chunk in self.stream(to_bucket, to_name):
@@ -251,7 +252,7 @@ class SupabaseStorageBackend:
                     size += len(chunk)
             except (OSError, ValueError) as exc:
                 return exc
-            return Copied(size, digest.hexdigest())
+            return Copied(size, digest.hexdigest(), made)
 
         with ThreadPoolExecutor(self.concurrency) as pool:
             return list(pool.map(copy_one, orders))
