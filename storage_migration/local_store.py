@@ -10,6 +10,7 @@ sweeps it (a copy, move or remove asked again after a kill ends as if never inte
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -123,11 +124,11 @@ class LocalStore:
             os.close(descriptor)
 
     def _copy_file(self, source: Path, target: Path, content_type: str, cache_control: str) -> Copied:
-        """Copy SOURCE's bytes to TARGET, hashing them as they pass: each byte read once."""
+        """Copy SOURCE's bytes to TARGET (its folder exists), hashing them as they pass: each byte
+        read once."""
         digest, size = hashlib.sha256(), 0
         reading = os.open(source, os.O_RDONLY)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
             writing = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             try:
                 while chunk := os.read(reading, STREAM_CHUNK):
@@ -174,12 +175,26 @@ class LocalStore:
         only its own files (sub-folders are other objects). Called under the object's lock; the
         folder stays (the caller writes into it, or prunes it once the object is gone).
         """
-        folder = self.folder(bucket, name)
-        if not folder.is_dir():
+        try:
+            entries = os.scandir(self.folder(bucket, name))
+        except (FileNotFoundError, NotADirectoryError):
             return
-        for entry in folder.iterdir():
-            if entry.name != keep and entry.is_file():
-                entry.unlink(missing_ok=True)
+        with entries:
+            for entry in entries:
+                if entry.name != keep and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+
+    def _new_folder(self, bucket: str, name: str) -> None:
+        """The folder of BUCKET/NAME, which no row names (under its lock): made, or emptied of a
+        killed change's leftover files when it exists; one system call in the common case."""
+        folder = self.folder(bucket, name)
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            self._sweep(bucket, name, keep=None)
+        except FileNotFoundError:
+            folder.mkdir(parents=True, exist_ok=True)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -306,7 +321,7 @@ class LocalStore:
                     if source is None or source[0] is None:
                         raise FileNotFoundError(f"no object {bucket}/{name}")
                     assert version is not None
-                    self._sweep(to_bucket, to_name, keep=None)
+                    self._new_folder(to_bucket, to_name)
                     metadata = source[1]
                     return self._copy_file(
                         self.file_path(bucket, name, source[0]), self.file_path(to_bucket, to_name, version),
