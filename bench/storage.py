@@ -107,7 +107,7 @@ def main() -> None:
         plain_seconds = time.perf_counter() - started
         shutil.rmtree(scratch)
 
-        backend = LocalBackend(database.url, database.store_root)
+        backend = LocalBackend(database.url, database.store_root, concurrency=args.concurrency)
         with psycopg.connect(database.url, autocommit=True) as conn:
             started = time.perf_counter()
             result = transfer.apply(conn, config, backend)

@@ -358,8 +358,17 @@ def _plan_files(phase: Any, kwargs: dict[str, Any]) -> None:
     else:
         show_plan(plan, with_sql=kwargs["with_sql"], heading=f"{phase.name} would run")
     if kwargs.get("out_dir"):
-        written = write_steps(plan.steps, kwargs["out_dir"])
+        written = write_steps(plan.steps, kwargs["out_dir"]) + _write_files(plan, kwargs["out_dir"])
         say(f"wrote {len(written)} files to {kwargs['out_dir']}")
+
+
+def _write_files(plan: Any, directory: Path) -> list[Path]:
+    """The files a phase's plan offers its reviewer besides the steps (the storage move map)."""
+    written = []
+    for name, data in (plan.files() if plan.files else {}).items():
+        (directory / name).write_bytes(data)
+        written.append(directory / name)
+    return written
 
 
 def _phase_group(phase: Any) -> click.Group:
@@ -526,6 +535,9 @@ def plan_command(with_sql: bool, output_format: str, out_dir: Path | None, **kwa
     if out_dir and output_format in ("text", "sql"):
         steps = [s for _, p in planned if not isinstance(p, Exception) for s in p.steps]
         written = write_steps(steps, out_dir)
+        for _, plan in planned:
+            if not isinstance(plan, Exception):
+                written += _write_files(plan, out_dir)
         say(f"wrote {len(written)} files to {out_dir}")
 
 

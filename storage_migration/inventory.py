@@ -1,7 +1,8 @@
 """What the legacy buckets hold (size, hash, type) and where chat rows refer to it.
 
 The inventory is recorded once per object in the tool's schema, so a resumed or later run
-compares copies against what the source held before anything moved. References are read
+compares copies against what the source held before anything moved. An object about to be
+copied is hashed by its copy, which reads its bytes before anything of it moved. References are read
 from the configured file columns and from every string inside `metadata` JSON, found by the
 database (sql/storage/025): JSON of any depth is never parsed in Python.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -36,6 +37,8 @@ REFERENCE_QUERIES = (
     "storage/022_voice_note_references.sql",
 )
 REFERENCE_SITES = "storage/025_reference_sites.sql"
+# Objects hashed and recorded per transaction.
+INVENTORY_BATCH = 500
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -66,9 +69,12 @@ def content_etag(etag: str | None) -> str | None:
 
 
 def sha256_of(backend: StorageBackend, bucket: str, name: str) -> tuple[int, str]:
-    """Size and sha256 of an object's bytes as the backend serves them."""
-    data = backend.read(bucket, name)
-    return len(data), hashlib.sha256(data).hexdigest()
+    """Size and sha256 of an object's bytes as the backend serves them, streamed (bounded memory)."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in backend.stream(bucket, name):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
 
 
 def load_inventory(conn: psycopg.Connection, config: Config) -> dict[tuple[str, str], InventoryObject]:
@@ -84,8 +90,12 @@ def take_inventory(
     backend: StorageBackend,
     *,
     on_progress: ProgressCallback | None = None,
+    hashed_by_copy: Collection[tuple[str, str]] = (),
 ) -> dict[tuple[str, str], InventoryObject]:
-    """Record every legacy object not yet in the inventory (hashing its bytes); return them all."""
+    """Record every legacy object not yet in the inventory (hashing its bytes); return them all.
+
+    An object in HASHED_BY_COPY is recorded without its hash (sha256 ''): the copy about to read
+    its bytes records it (sql/storage/035), so that each byte is read once."""
     known = load_inventory(conn, config)
     new: list[ObjectInfo] = [
         info
@@ -97,16 +107,22 @@ def take_inventory(
     def hashed(info: ObjectInfo) -> InventoryObject:
         if not backend.readable(info.name):
             return InventoryObject(info.bucket, info.name, info.size, None, info.etag, info.content_type)
+        if (info.bucket, info.name) in hashed_by_copy:
+            return InventoryObject(info.bucket, info.name, info.size, "", info.etag, info.content_type)
         size, digest = sha256_of(backend, info.bucket, info.name)
         return InventoryObject(info.bucket, info.name, size, digest, info.etag, info.content_type)
 
     statement = sqlfiles.render("storage/030_inventory_record.sql", identifiers(config))
     with ThreadPoolExecutor(config.storage.concurrency) as pool:
-        for item in pool.map(hashed, new):
-            conn.execute(statement, item.__dict__)
-            known[item.key] = item
+        for start in range(0, len(new), INVENTORY_BATCH):
+            # Hashed concurrently, streamed; a batch's rows commit together.
+            items = list(pool.map(hashed, new[start:start + INVENTORY_BATCH]))
+            with conn.transaction(), conn.cursor() as cursor:
+                cursor.executemany(statement, [item.__dict__ for item in items])
+            for item in items:
+                known[item.key] = item
             if on_progress:
-                on_progress(1, item.size)
+                on_progress(len(items), sum(item.size for item in items))
     return known
 
 
@@ -122,6 +138,8 @@ class ReferenceSite:
     session_id: uuid.UUID | None
     sender_id: uuid.UUID | None
     context: str | None
+    # For a chat message merge made from a legacy row: that row's id (its table is CONTEXT).
+    copy_of: uuid.UUID | None = None
 
     @property
     def folder(self) -> str | None:
@@ -145,9 +163,9 @@ def scan_references(
     for query in queries:
         with conn.cursor() as cursor:
             cursor.execute(reference_sites_sql(config, query))
-            for table, row_id, session_id, sender_id, column, json_path, raw, context in cursor:
+            for table, row_id, session_id, sender_id, column, json_path, raw, context, copy_of in cursor:
                 yield ReferenceSite(
-                    table, row_id, column, tuple(json_path), raw, session_id, sender_id, context
+                    table, row_id, column, tuple(json_path), raw, session_id, sender_id, context, copy_of
                 )
 
 

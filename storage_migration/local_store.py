@@ -10,20 +10,21 @@ sweeps it (a copy, move or remove asked again after a kill ends as if never inte
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import psycopg
-from consolidation.storage_migration.backends.base import ObjectInfo
+from consolidation.storage_migration.backends.base import Copied, CopyOrder, ObjectInfo
 from psycopg.types.json import Jsonb
 
 from consolidation.core import sqlfiles
@@ -35,6 +36,8 @@ _XATTR_CONTENT_TYPE = "user.supabase.content-type"
 _XATTR_CACHE_CONTROL = "user.supabase.cache-control"
 # Objects per round of the bulk path: bounds the bytes held in memory at once.
 _BULK_CHUNK = 2000
+# Bytes per read when an object is streamed: memory stays bounded whatever the object's size.
+STREAM_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -115,17 +118,29 @@ class LocalStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view):]
-            try:
-                os.setxattr(descriptor, _XATTR_CONTENT_TYPE, content_type.encode())
-                os.setxattr(descriptor, _XATTR_CACHE_CONTROL, CACHE_CONTROL.encode())
-            except OSError:
-                # Extended attributes are optional: without them the API serves a default type.
-                pass
+            _write_all(descriptor, data)
+            _set_headers(descriptor, content_type, CACHE_CONTROL)
         finally:
             os.close(descriptor)
+
+    def _copy_file(self, source: Path, target: Path, content_type: str, cache_control: str) -> Copied:
+        """Copy SOURCE's bytes to TARGET (its folder exists), hashing them as they pass: each byte
+        read once."""
+        digest, size = hashlib.sha256(), 0
+        reading = os.open(source, os.O_RDONLY)
+        try:
+            writing = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                while chunk := os.read(reading, STREAM_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    _write_all(writing, chunk)
+                _set_headers(writing, content_type, cache_control)
+            finally:
+                os.close(writing)
+        finally:
+            os.close(reading)
+        return Copied(size, digest.hexdigest())
 
     def _prune(self, bucket: str, folder: Path) -> None:
         """Remove FOLDER and its parents up to the bucket while they are empty, as Storage's file
@@ -160,12 +175,26 @@ class LocalStore:
         only its own files (sub-folders are other objects). Called under the object's lock; the
         folder stays (the caller writes into it, or prunes it once the object is gone).
         """
-        folder = self.folder(bucket, name)
-        if not folder.is_dir():
+        try:
+            entries = os.scandir(self.folder(bucket, name))
+        except (FileNotFoundError, NotADirectoryError):
             return
-        for entry in folder.iterdir():
-            if entry.name != keep and entry.is_file():
-                entry.unlink(missing_ok=True)
+        with entries:
+            for entry in entries:
+                if entry.name != keep and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+
+    def _new_folder(self, bucket: str, name: str) -> None:
+        """The folder of BUCKET/NAME, which no row names (under its lock): made, or emptied of a
+        killed change's leftover files when it exists; one system call in the common case."""
+        folder = self.folder(bucket, name)
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            self._sweep(bucket, name, keep=None)
+        except FileNotFoundError:
+            folder.mkdir(parents=True, exist_ok=True)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -189,6 +218,15 @@ class LocalStore:
         if row is None or row[0] is None:
             raise FileNotFoundError(f"no object {bucket}/{name}")
         return self.file_path(bucket, name, row[0]).read_bytes()
+
+    def stream(self, bucket: str, name: str) -> Iterator[bytes]:
+        """The bytes of BUCKET/NAME in chunks of at most STREAM_CHUNK; the file is opened before
+        the first chunk is asked for, so a missing object fails at the call."""
+        row = self._row(bucket, name)
+        if row is None or row[0] is None:
+            raise FileNotFoundError(f"no object {bucket}/{name}")
+        handle = self.file_path(bucket, name, row[0]).open("rb")
+        return _chunks(handle)
 
     def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every object of BUCKET in the folder PREFIX (and below), by name."""
@@ -253,6 +291,63 @@ class LocalStore:
                  "id": uuid.uuid4(), "version": version, "at": datetime.now(UTC)},
             )
 
+    def copy_many(self, orders: Sequence[CopyOrder], *, workers: int = 8) -> list[Copied | Exception]:
+        """Server-side copies made together: one transaction holds their locks, reads their rows
+        and writes the new ones in one statement; WORKERS threads copy the files, each byte read
+        once and hashed as it is written. A destination that exists already (a killed run's
+        copy, committed) is hashed as it is; any other (a killed copy's leftover file) is swept."""
+        if not orders:
+            return []
+        keys = sorted({key for order in orders for key in ((order[0], order[1]), (order[2], order[3]))})
+        at = datetime.now(UTC)
+        with self.conn.transaction(), ThreadPoolExecutor(workers) as pool:
+            self._lock(*keys)
+            rows = {
+                (bucket, name): (version, metadata or {})
+                for bucket, name, version, metadata in self.conn.execute(
+                    sqlfiles.load("local_store/objects.sql"),
+                    {"buckets": [key[0] for key in keys], "names": [key[1] for key in keys]},
+                )
+            }
+            versions = [None if (order[2], order[3]) in rows else str(uuid.uuid4()) for order in orders]
+
+            def copy_one(order: CopyOrder, version: str | None) -> Copied | Exception:
+                bucket, name, to_bucket, to_name = order
+                try:
+                    found = rows.get((to_bucket, to_name))
+                    if found is not None:
+                        return _hashed(self.file_path(to_bucket, to_name, found[0]), made=False)
+                    source = rows.get((bucket, name))
+                    if source is None or source[0] is None:
+                        raise FileNotFoundError(f"no object {bucket}/{name}")
+                    assert version is not None
+                    self._new_folder(to_bucket, to_name)
+                    metadata = source[1]
+                    return self._copy_file(
+                        self.file_path(bucket, name, source[0]), self.file_path(to_bucket, to_name, version),
+                        metadata.get("mimetype") or DEFAULT_CONTENT_TYPE,
+                        metadata.get("cacheControl") or CACHE_CONTROL,
+                    )
+                except (OSError, ValueError) as exc:
+                    return exc
+
+            outcomes = list(pool.map(copy_one, orders, versions))
+            made = [
+                (order, version)
+                for order, version, outcome in zip(orders, versions, outcomes, strict=True)
+                if version is not None and isinstance(outcome, Copied)
+            ]
+            if made:
+                orders_made = [order for order, _ in made]
+                buckets, names, to_buckets, to_names = (list(c) for c in zip(*orders_made, strict=True))
+                self.conn.execute(
+                    sqlfiles.load("local_store/copy_many.sql"),
+                    {"ids": [uuid.uuid4() for _ in made], "buckets": buckets, "names": names,
+                     "to_buckets": to_buckets, "to_names": to_names,
+                     "versions": [version for _, version in made], "at": at},
+                )
+        return outcomes
+
     def move(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
         """Server-side move: the row keeps its id and version, the bytes change folder.
 
@@ -285,11 +380,18 @@ class LocalStore:
             )
         self._remove_file(bucket, name, version)
 
-    def remove(self, bucket: str, names: list[str]) -> None:
-        """Delete objects; missing ones are not an error (their leftover files go too)."""
+    def remove(self, bucket: str, names: list[str], *, workers: int = 8) -> None:
+        """Delete objects; missing ones are not an error (their leftover files go too). The files
+        go by WORKERS threads: removing a folder costs a file system far more than a row."""
         if not names:
             return
-        with self.conn.transaction():
+
+        def sweep(name: str) -> None:
+            self._sweep(bucket, name, keep=removed.get(name))
+            if name not in removed:
+                self._prune(bucket, self.folder(bucket, name))
+
+        with self.conn.transaction(), ThreadPoolExecutor(workers) as pool:
             self._lock(*((bucket, name) for name in names))
             # Storage's delete protection is lifted for this statement only, then restored.
             self.conn.execute("SELECT set_config('storage.allow_delete_query', 'true', true)")
@@ -299,12 +401,9 @@ class LocalStore:
             self.conn.execute("SELECT set_config('storage.allow_delete_query', 'false', true)")
             # Files of a name that had no row are a killed change's (a remove killed after its
             # rows went, a copy before its row came): gone now, as an uninterrupted run leaves it.
-            for name in names:
-                self._sweep(bucket, name, keep=removed.get(name))
-                if name not in removed:
-                    self._prune(bucket, self.folder(bucket, name))
-        for name, version in removed.items():
-            self._remove_file(bucket, name, version)
+            list(pool.map(sweep, names))
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda item: self._remove_file(bucket, *item), removed.items()))
 
     # The names the StorageBackend protocol uses for the same two verbs.
     read = get
@@ -339,6 +438,36 @@ class LocalStore:
                     count += len(chunk)
             self.conn.execute(sqlfiles.load("local_store/bulk_insert.sql"))
         return count
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]
+
+
+def _set_headers(descriptor: int, content_type: str, cache_control: str) -> None:
+    try:
+        os.setxattr(descriptor, _XATTR_CONTENT_TYPE, content_type.encode())
+        os.setxattr(descriptor, _XATTR_CACHE_CONTROL, cache_control.encode())
+    except OSError:
+        # Extended attributes are optional: without them the API serves a default type.
+        pass
+
+
+def _hashed(path: Path, *, made: bool) -> Copied:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(STREAM_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return Copied(size, digest.hexdigest(), made)
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(STREAM_CHUNK):
+            yield chunk
 
 
 def _object_info(bucket: str, name: str, metadata: dict[str, Any] | None) -> ObjectInfo:

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
+import time
 import uuid
 
 import httpx
 import pytest
+from conftest import build_hand_built, consolidate
+from consolidation.policies.http_transport import sign
 from consolidation.storage_migration.backends.supabase_http import (
     SupabaseStorageBackend,
     api_error,
     denied,
     refusal,
+    require_service_key,
 )
 
-from consolidation.core.errors import ConfigError, ExitCode
+from consolidation.core.errors import ConfigError, ExitCode, UsageError
+from consolidation.pytest_plugin import LocalDatabase
 
 URL = os.environ.get("CONSOLIDATION_STORAGE_URL")
 KEY = os.environ.get("CONSOLIDATION_SERVICE_KEY")
@@ -96,3 +102,56 @@ def test_refused_key_or_policy_is_a_configuration_error_that_never_shows_the_key
         assert "refused to copy an object in bucket chat-attachments (to chat-files)" in text
         assert "CONSOLIDATION_SERVICE_KEY" in raised.hint
         assert SECRET not in text and SECRET.split(".")[1] not in text
+
+
+# A secret as the stack's auth server signs with: the check reads the key's claims, no server.
+JWT_SECRET = secrets.token_urlsafe(32)
+AN_HOUR = 3600
+# (key, refused?) as an operator may paste them into CONSOLIDATION_SERVICE_KEY.
+KEYS = {
+    "anon JWT": (sign(JWT_SECRET, {"role": "anon", "iss": "supabase"}), True),
+    "authenticated user's JWT": (sign(JWT_SECRET, {"role": "authenticated", "sub": str(uuid.uuid4())}),
+                                 True),
+    "JWT without a role": (sign(JWT_SECRET, {"iss": "supabase"}), True),
+    "expired service JWT": (sign(JWT_SECRET, {"role": "service_role", "exp": int(time.time()) - AN_HOUR}),
+                            True),
+    "publishable key": ("sb_publishable_" + secrets.token_urlsafe(24), True),
+    "not a key at all": ("hunter2-" + secrets.token_urlsafe(8), True),
+    "service JWT": (sign(JWT_SECRET, {"role": "service_role", "exp": int(time.time()) + AN_HOUR}), False),
+    "secret key": ("sb_secret_" + secrets.token_urlsafe(24), False),
+}
+
+
+@pytest.mark.parametrize("case", list(KEYS))
+def test_only_the_service_key_is_accepted(case: str) -> None:
+    key, refused = KEYS[case]
+    if not refused:
+        require_service_key(key)
+        return
+    with pytest.raises(UsageError) as raised:
+        SupabaseStorageBackend("http://127.0.0.1:9", key)
+    assert raised.value.exit_code == ExitCode.USAGE
+    assert "service_role" in raised.value.hint
+    assert key not in str(raised.value)
+
+
+def test_an_anon_key_is_refused_before_the_inventory_and_nothing_is_written(empty_db: LocalDatabase) -> None:
+    build_hand_built(empty_db)
+    counted = ("SELECT (SELECT count(*) FROM consolidation.storage_inventory)"
+               " + (SELECT count(*) FROM consolidation.storage_transfers)"
+               " + (SELECT count(*) FROM consolidation.storage_rewrites)"
+               " + (SELECT count(*) FROM consolidation.runs)"
+               " + (SELECT count(*) FROM consolidation.phase_records)")
+    with empty_db.connect() as conn:
+        before = conn.execute(counted).fetchone()
+    anon = KEYS["anon JWT"][0]
+    # Port 9 answers nothing: a key that reached the network would fail as unreachable (exit 3).
+    env = {"CONSOLIDATION_STORAGE_BACKEND": "supabase", "CONSOLIDATION_STORAGE_URL": "http://127.0.0.1:9",
+           "CONSOLIDATION_SERVICE_KEY": anon}
+    for argv in (("storage", "plan"), ("storage", "--apply")):
+        done = consolidate(empty_db, *argv, env=env)
+        assert done.returncode == ExitCode.USAGE, (argv, done.stdout, done.stderr)
+        assert "role 'anon', not service_role" in done.stderr and "next:" in done.stderr
+        assert anon not in done.stdout + done.stderr
+    with empty_db.connect() as conn:
+        assert conn.execute(counted).fetchone() == before

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
@@ -30,6 +30,8 @@ from consolidation.core.ddl import LockRetry
 from consolidation.core.journal import PhaseRecord
 
 Action = Literal["apply", "rollback"]
+# The most bytes of a step's name its file name keeps (the rest of 255: number, phase, hash).
+FILE_NAME_BYTES = 160
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ class Step:
     @property
     def file_name(self) -> str:
         safe = "".join(char if char.isalnum() or char in "._-" else "_" for char in self.name)
+        if len(safe.encode()) > FILE_NAME_BYTES:
+            # A file system takes 255 bytes a name (a rewrite 1,000 JSON levels deep names more):
+            # cut, with the whole name's hash so that two long names stay two files.
+            cut = safe.encode()[:FILE_NAME_BYTES].decode(errors="ignore")
+            safe = f"{cut}_{hashlib.sha256(self.name.encode()).hexdigest()[:12]}"
         return f"{self.phase}__{safe}.sql"
 
     def as_json(self) -> dict[str, Any]:
@@ -106,6 +113,9 @@ class Plan:
     # What the planning read found that apply needs to run the steps (not part of the hash:
     # the steps' text is).
     state: dict[str, Any] = field(default_factory=dict)
+    # Files a reviewer signs off besides the steps (name -> exact bytes), made only when asked
+    # (`plan --out DIR` writes them): the storage phase's move map.
+    files: Callable[[], dict[str, bytes]] | None = None
 
     @property
     def hash(self) -> str:

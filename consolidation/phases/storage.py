@@ -18,15 +18,20 @@ from consolidation.core.config import BACKEND_ENV, KEY_ENV, ROOT_ENV, URL_ENV
 from consolidation.core.errors import ConfigError, FindingsError, PhaseOrderError
 from consolidation.phases import storage_transfer as transfer
 from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step, command
+from consolidation.phases.storage_move_map import move_map
 from consolidation.storage_migration.backends.base import StorageBackend
+from consolidation.storage_migration.inventory import sha256_of
 
 PHASE = transfer.PHASE
 CHECKS = ("copy_failed", "not_migrated", "unresolved")
 
 
 @contextmanager
-def open_backend(database_url: str, environment: Mapping[str, str] | None = None) -> Iterator[StorageBackend]:
-    """The backend the environment chooses: `local` (the stack's store) or `supabase` (Storage API)."""
+def open_backend(
+    database_url: str, environment: Mapping[str, str] | None = None, *, concurrency: int = 8
+) -> Iterator[StorageBackend]:
+    """The backend the environment chooses: `local` (the stack's store) or `supabase` (Storage API),
+    making up to CONCURRENCY transfers at once."""
     env = os.environ if environment is None else environment
     kind = env.get(BACKEND_ENV, "local")
     if kind == "local":
@@ -38,7 +43,7 @@ def open_backend(database_url: str, environment: Mapping[str, str] | None = None
             )
         from consolidation.storage_migration.backends.local import LocalBackend
 
-        backend: StorageBackend = LocalBackend(database_url, Path(root))
+        backend: StorageBackend = LocalBackend(database_url, Path(root), concurrency=concurrency)
     elif kind == "supabase":
         url, key = env.get(URL_ENV), env.get(KEY_ENV)
         if not url or not key:
@@ -48,7 +53,7 @@ def open_backend(database_url: str, environment: Mapping[str, str] | None = None
             )
         from consolidation.storage_migration.backends.supabase_http import SupabaseStorageBackend
 
-        backend = SupabaseStorageBackend(url, key)
+        backend = SupabaseStorageBackend(url, key, concurrency=concurrency)
     else:
         raise ConfigError(f"{BACKEND_ENV}={kind!r} is not a storage backend", hint="use local or supabase")
     try:
@@ -58,7 +63,7 @@ def open_backend(database_url: str, environment: Mapping[str, str] | None = None
 
 
 def _backend(ctx: Context) -> AbstractContextManager[StorageBackend]:
-    return open_backend(ctx.database_url, ctx.environment or None)
+    return open_backend(ctx.database_url, ctx.environment or None, concurrency=ctx.config.storage.concurrency)
 
 
 def _shown(text: str, limit: int = 200) -> str:
@@ -69,6 +74,21 @@ def _shown(text: str, limit: int = 200) -> str:
 
 def _where(table_name: str, row_id: object, column: str, json_path: tuple[str, ...] | list[str]) -> str:
     return f"{table_name} {row_id} {column}" + "".join(f"[{part}]" for part in json_path)
+
+
+def _move_map_files(
+    ctx: Context, built: transfer.StoragePlan, pending: list[transfer.Transfer]
+) -> dict[str, bytes]:
+    """The move map of BUILT as files; objects the inventory has not hashed are hashed now."""
+    with _backend(ctx) as backend:
+
+        def sha256(key: transfer.Key) -> str:
+            try:
+                return sha256_of(backend, *key)[1]
+            except FileNotFoundError:
+                return ""
+
+        return move_map(built, pending, sha256).files()
 
 
 def plan_steps(
@@ -135,11 +155,8 @@ class Storage:
             PHASE, steps=plan_steps(built, pending, config.storage.keep_sources), state={"plan": built}
         )
         result.counts = {**built.counts, "earlier copies to finish": len(pending)}
-        result.notes = [
-            f"left alone: {_where(f.site.table_name, f.site.row_id, f.site.column_name, f.site.json_path)} "
-            f"({f.reason})"
-            for f in [*built.missing, *built.foreign, *built.unprovable]
-        ]
+        result.notes = [f"left alone: {where}: {reason}" for where, reason in transfer.left_alone(built)]
+        result.files = lambda: _move_map_files(ctx, built, pending)
         result.notes += [
             f"kept: {bucket}/{name} (copied, not deleted: the Storage API cannot write this key back, "
             "so a rollback could not restore it)"

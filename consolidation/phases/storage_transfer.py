@@ -12,10 +12,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from consolidation.core import crash as crash_points
 from consolidation.core import db, journal, sqlfiles
@@ -23,7 +24,7 @@ from consolidation.core.config import Config
 from consolidation.core.errors import FindingsError
 from consolidation.core.names import identifiers
 from consolidation.phases.contract import Step
-from consolidation.storage_migration.backends.base import ObjectRefused, StorageBackend
+from consolidation.storage_migration.backends.base import Copied, ObjectRefused, StorageBackend
 from consolidation.storage_migration.inventory import (
     REFERENCE_QUERIES,
     REFERENCE_SITES,
@@ -52,10 +53,20 @@ UNPROVABLE = (
     "the Storage API cannot read this key and the server records no content hash to prove a copy by"
 )
 UNREFERENCED_FOLDER = "unreferenced"
-REMOVE_CHUNK = 100
+# Sources removed per call (the Storage API takes up to 1,000 names a request).
+REMOVE_CHUNK = 500
 REWRITE_BATCH = 500
+# Copies asked of the backend at once (it makes them concurrently); their journal rows commit together.
+COPY_BATCH = 500
 # The columns holding JSON: a reference there is a string inside it (or the whole value).
 JSON_COLUMNS = ("metadata",)
+# The rewrite statements by (in JSON?, a set of references?), rendered for each place.
+REWRITES = {
+    (False, False): "storage/060_rewrite_column.sql",
+    (True, False): "storage/061_rewrite_json.sql",
+    (False, True): "storage/068_rewrite_column_set.sql",
+    (True, True): "storage/069_rewrite_json_set.sql",
+}
 Key = tuple[str, str]
 Location = tuple[str, uuid.UUID, str, list[str]]
 
@@ -195,15 +206,17 @@ def _target_names(config: Config, table_name: str, column_name: str) -> dict[str
     }
 
 
-def _rewrite_sql(config: Config, table_name: str, column_name: str, in_json: bool) -> str:
-    file = "storage/061_rewrite_json.sql" if in_json else "storage/060_rewrite_column.sql"
-    return _render(config, file, _target_names(config, table_name, column_name))
+def _rewrite_sql(
+    config: Config, table_name: str, column_name: str, in_json: bool, *, many: bool = False
+) -> str:
+    """The rewrite of one reference at TABLE_NAME's COLUMN_NAME, or (MANY) of a set of them."""
+    return _render(config, REWRITES[(in_json, many)], _target_names(config, table_name, column_name))
 
 
 def statements(config: Config) -> list[Step]:
     """Every statement the phase runs, rendered as it runs (rewrites shown for each location)."""
     # The reference queries run composed with the JSON walk (025): shown as they run.
-    composed = (*REFERENCE_QUERIES, REFERENCE_SITES, "storage/060_", "storage/061_")
+    composed = (*REFERENCE_QUERIES, REFERENCE_SITES, *REWRITES.values())
     steps = [
         Step(PHASE, path.split("/")[-1].removesuffix(".sql"), _render(config, path))
         for path in sqlfiles.files("storage")
@@ -222,6 +235,10 @@ def statements(config: Config) -> list[Step]:
     ):
         steps.append(
             Step(PHASE, f"rewrite_{table_name}_{column_name}",
+                 _rewrite_sql(config, table_name, column_name, in_json, many=True))
+        )
+        steps.append(
+            Step(PHASE, f"rewrite_{table_name}_{column_name}_one",
                  _rewrite_sql(config, table_name, column_name, in_json))
         )
     return steps
@@ -331,6 +348,26 @@ def build_plan(
     )
 
 
+def left_alone(plan: StoragePlan) -> list[tuple[str, str]]:
+    """Each reference the plan leaves alone, once, as (where, why): a legacy row and the chat
+    message merge made of it hold the same reference, so the two are one entry naming both."""
+    groups: dict[tuple, list[Located]] = defaultdict(list)
+    for found in [*plan.missing, *plan.foreign, *plan.unprovable]:
+        site = found.site
+        origin = (site.context, site.copy_of) if site.copy_of else (site.table_name, site.row_id)
+        groups[(*origin, site.column_name, site.json_path, site.raw)].append(found)
+    entries = []
+    for (table_name, row_id, column_name, json_path, _), group in groups.items():
+        copies = sorted(f"{f.site.table_name} {f.site.row_id}" for f in group if f.site.copy_of)
+        held = any(not f.site.copy_of for f in group)
+        where = where_of(table_name, row_id, column_name, json_path) if held else \
+            where_of(group[0].site.table_name, group[0].site.row_id, column_name, json_path)
+        if held and copies:
+            where += f" (chat copy {', '.join(copies)})"
+        entries.append((table_name, str(row_id), column_name, json_path, where, group[0].reason))
+    return [(where, reason) for *_, where, reason in sorted(entries)]
+
+
 def _destinations(
     config: Config, wanted: set[tuple[Key, str]], existing: list[Transfer], taken: set[str]
 ) -> tuple[dict[tuple[Key, str], str], list[Transfer]]:
@@ -427,30 +464,35 @@ def _refused(conn: psycopg.Connection, statement: str, parameters: dict) -> str 
 # --- apply ----------------------------------------------------------------------------------
 
 
-def _copy_and_verify(
-    backend: StorageBackend, transfer: Transfer, expected: InventoryObject
-) -> tuple[str, str | None, str | None]:
-    """(state, sha256 of the copy, why it failed): copies unless an earlier run already did."""
-    try:
-        copy = backend.info(transfer.dest_bucket, transfer.dest_name)
-        if copy is None:
-            backend.copy(*transfer.source, transfer.dest_bucket, transfer.dest_name)
-            copy = backend.info(transfer.dest_bucket, transfer.dest_name)
-        size, digest = sha256_of(backend, transfer.dest_bucket, transfer.dest_name)
-    except FileNotFoundError:
+def _first_read(backend: StorageBackend, listed: InventoryObject, outcome: Copied) -> InventoryObject:
+    """The source as its copy first read it: the bytes the copy was made of, or (a copy an
+    earlier run made, its source never hashed) the source's bytes read now."""
+    if outcome.made:
+        return replace(listed, size=outcome.size, sha256=outcome.sha256)
+    size, digest = sha256_of(backend, *listed.key)
+    return replace(listed, size=size, sha256=digest)
+
+
+def _judged(outcome: Copied | Exception, expected: InventoryObject) -> tuple[str, str | None, str | None]:
+    """(state, sha256 of the copy, why it failed) of one copy copy_many made or found."""
+    if isinstance(outcome, FileNotFoundError):
         return "failed", None, "source vanished before it was copied"
-    except (OSError, ValueError, ObjectRefused) as exc:
-        return "failed", None, f"{type(exc).__name__}: {exc}"
+    if isinstance(outcome, Exception):
+        return "failed", None, f"{type(outcome).__name__}: {outcome}"
+    size, digest = outcome.size, outcome.sha256
+    recorded = content_etag(expected.etag)
     if expected.sha256 is None:
         # The backend could not read the source: the server's own record of the copy (its
         # size and content hash) must match its record of the source.
-        proof = content_etag(expected.etag)
-        if proof and copy is not None and (copy.size, content_etag(copy.etag)) == (expected.size, proof):
+        if recorded and (size, content_etag(outcome.etag)) == (expected.size, recorded):
             return "verified", digest, None
         return "failed", digest, (
-            f"copy has {size} bytes ETag {copy.etag if copy else None}, the source had "
-            f"{expected.size} bytes ETag {expected.etag}"
+            f"copy has {size} bytes ETag {outcome.etag}, the source had {expected.size} bytes "
+            f"ETag {expected.etag}" + ("" if recorded else " (not a content hash: nothing proves the copy)")
         )
+    if recorded and content_etag(outcome.etag) not in (None, recorded):
+        # A server-side copy the server records with another content hash than its source.
+        return "failed", digest, f"copy has ETag {outcome.etag}, the source had ETag {expected.etag}"
     if (size, digest) != (expected.size, expected.sha256):
         return "failed", digest, (
             f"copy has {size} bytes sha256 {digest[:12]}, inventory says {expected.size} bytes "
@@ -469,27 +511,40 @@ def copy_pending(
     on_progress: ProgressCallback | None = None,
     crash: CrashPoint | None = None,
 ) -> tuple[int, list[Transfer]]:
-    """Copy and verify every planned (or earlier failed) transfer; journal writes stay on this thread."""
+    """Copy and verify every planned (or earlier failed) transfer, COPY_BATCH at a time: the
+    backend makes a batch's copies concurrently and hashes what each destination holds (as its
+    bytes are written, or read back), and the batch's journal rows commit together."""
     todo = [transfer for transfer in transfers if transfer.state in ("planned", "failed")]
     statement = _render(config, "storage/050_transfer_state.sql")
+    record_hash = _render(config, "storage/035_inventory_hash.sql")
     verified, failed = 0, []
-    with ThreadPoolExecutor(config.storage.concurrency) as pool:
-        results = pool.map(lambda t: _copy_and_verify(backend, t, inventory[t.source]), todo)
-        for transfer, (state, digest, detail) in zip(todo, results, strict=True):
+    for batch in _batches(todo, COPY_BATCH):
+        outcomes = backend.copy_many([(*t.source, t.dest_bucket, t.dest_name) for t in batch])
+        rows, first_read = [], {}
+        for transfer, outcome in zip(batch, outcomes, strict=True):
             if crash:
                 crash.tick("copy")
-            conn.execute(
-                statement,
-                {"state": state, "dest_sha256": digest, "detail": detail,
-                 "source_bucket": transfer.source_bucket, "source_name": transfer.source_name,
-                 "dest_name": transfer.dest_name},
-            )
+            expected = inventory[transfer.source]
+            if expected.sha256 == "" and isinstance(outcome, Copied):  # hashed by its copy
+                try:
+                    expected = first_read.get(transfer.source) or _first_read(backend, expected, outcome)
+                except (OSError, ValueError) as exc:
+                    outcome = exc
+                else:
+                    first_read[transfer.source] = inventory[transfer.source] = expected
+            state, digest, detail = _judged(outcome, expected)
+            rows.append({"state": state, "dest_sha256": digest, "detail": detail,
+                         "source_bucket": transfer.source_bucket, "source_name": transfer.source_name,
+                         "dest_name": transfer.dest_name})
             if state == "verified":
                 verified += 1
             else:
                 failed.append(Transfer(**{**transfer.__dict__, "state": state, "detail": detail}))
-            if on_progress:
-                on_progress(1, inventory[transfer.source].size)
+        with conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(record_hash, [item.__dict__ for item in first_read.values()])
+            cursor.executemany(statement, rows)
+        if on_progress:
+            on_progress(len(batch), sum(inventory[transfer.source].size for transfer in batch))
     return verified, failed
 
 
@@ -498,45 +553,88 @@ def _batches(rows: list, size: int) -> Iterator[list]:
         yield rows[start:start + size]
 
 
+Outcome = tuple[Location, str, str | None]
+
+
 def _swap_references(
     conn: psycopg.Connection,
     config: Config,
     rows: list[tuple],
     *,
     restore: bool,
-    after: Callable[[Location, str, str | None], None],
+    after: Callable[[list[Outcome]], None],
 ) -> None:
     """Write each reference's new value (or, restoring, its old one) where it still holds the other.
 
-    Batches commit with whatever AFTER records for each reference (its state: rewritten, stale
-    when someone changed it meanwhile and it was left alone, or failed with the database's
-    error), so the journal and the tables move together. Each reference is written in a
-    savepoint: one the database refuses is left as it was and never undoes the rest of its batch.
+    Batches commit with whatever AFTER records for their references (each one's state:
+    rewritten, stale when someone changed it meanwhile and it was left alone, or failed with the
+    database's error), so the journal and the tables move together. A batch's references at one
+    column are written by one statement (JSON ones in rounds, one string per row a round);
+    should the database refuse it, that round is written again a reference at a time, each in a
+    savepoint: one the database refuses is left as it was and never undoes the rest.
     """
-    rendered: dict[tuple[str, str, bool], str] = {}
     for batch in _batches(rows, REWRITE_BATCH):
+        outcomes: list[Outcome] = []
         with conn.transaction():
             # The tool's own rewrite of a legacy row is not an app write: capture leaves it alone.
             conn.execute("SELECT set_config('consolidation.writer', 'storage', true)")
-            for table_name, row_id, column_name, json_path, old_value, new_value in batch:
-                location = (table_name, column_name, column_name in JSON_COLUMNS)
-                if location not in rendered:
-                    rendered[location] = _rewrite_sql(config, *location)
-                from_value, to_value = (new_value, old_value) if restore else (old_value, new_value)
-                site = (table_name, row_id, column_name, json_path)
-                try:
-                    with conn.transaction():
-                        changed = conn.execute(
-                            rendered[location],
-                            {"row_id": row_id, "json_path": json_path,
-                             "from_value": from_value, "to_value": to_value},
-                        ).rowcount
-                except psycopg.DatabaseError as exc:
-                    if not db.is_row_error(exc):
-                        raise
-                    after(site, "failed", db.error_text(exc))
-                    continue
-                after(site, "rewritten" if changed else "stale", None)
+            for location, round_rows in _rounds(batch):
+                outcomes += _swap_round(conn, config, location, round_rows, restore=restore)
+            after(outcomes)
+
+
+def _rounds(batch: list[tuple]) -> Iterator[tuple[tuple[str, str, bool], list[tuple]]]:
+    """BATCH's references by place (table, column), in rounds that hold each row at most once."""
+    places: dict[tuple[str, str, bool], list[list[tuple]]] = defaultdict(list)
+    seen: dict[tuple[str, str, uuid.UUID], int] = defaultdict(int)
+    for row in batch:
+        table_name, row_id, column_name = row[:3]
+        rounds = places[(table_name, column_name, column_name in JSON_COLUMNS)]
+        # A row's n-th reference at this place goes in the n-th round.
+        number = seen[(table_name, column_name, row_id)]
+        seen[(table_name, column_name, row_id)] += 1
+        if number == len(rounds):
+            rounds.append([])
+        rounds[number].append(row)
+    for location, rounds in places.items():
+        for round_rows in rounds:
+            yield location, round_rows
+
+
+def _swap_round(
+    conn: psycopg.Connection, config: Config, location: tuple[str, str, bool], rows: list[tuple],
+    *, restore: bool,
+) -> list[Outcome]:
+    swaps = [
+        ((table_name, row_id, column_name, json_path), *((new, old) if restore else (old, new)))
+        for table_name, row_id, column_name, json_path, old, new in rows
+    ]
+    parameters = {"row_ids": [site[1] for site, _, _ in swaps],
+                  "from_values": [from_value for _, from_value, _ in swaps],
+                  "to_values": [to_value for _, _, to_value in swaps]}
+    if location[2]:
+        parameters["paths"] = [Jsonb(list(site[3])) for site, _, _ in swaps]
+    try:
+        with conn.transaction():
+            changed = {row[0] for row in conn.execute(_rewrite_sql(config, *location, many=True), parameters)}
+        return [(site, "rewritten" if site[1] in changed else "stale", None) for site, _, _ in swaps]
+    except psycopg.DatabaseError as exc:
+        if not db.is_row_error(exc):
+            raise
+    one = _rewrite_sql(config, *location)
+    outcomes: list[Outcome] = []
+    for site, from_value, to_value in swaps:
+        try:
+            with conn.transaction():
+                count = conn.execute(one, {"row_id": site[1], "json_path": site[3],
+                                           "from_value": from_value, "to_value": to_value}).rowcount
+        except psycopg.DatabaseError as exc:
+            if not db.is_row_error(exc):
+                raise
+            outcomes.append((site, "failed", db.error_text(exc)))
+            continue
+        outcomes.append((site, "rewritten" if count else "stale", None))
+    return outcomes
 
 
 def rewrite_pending(
@@ -549,15 +647,19 @@ def rewrite_pending(
     counts = {"rewritten": 0, "stale": 0, "failed": 0}
     refused: list[Finding] = []
 
-    def record(location: Location, state: str, detail: str | None) -> None:
-        table_name, row_id, column_name, json_path = location
-        conn.execute(state_sql, {"state": state, "detail": detail, "table_name": table_name,
-                                 "row_id": row_id, "column_name": column_name, "json_path": json_path})
-        counts[state] += 1
-        if detail:
-            refused.append(Finding("rewrite_failed", where_of(*location), detail))
-        if crash:
-            crash.tick("rewrite")
+    def record(outcomes: list[Outcome]) -> None:
+        for location, state, detail in outcomes:
+            counts[state] += 1
+            if detail:
+                refused.append(Finding("rewrite_failed", where_of(*location), detail))
+            if crash:
+                crash.tick("rewrite")
+        with conn.cursor() as cursor:
+            cursor.executemany(state_sql, [
+                {"state": state, "detail": detail, "table_name": table_name, "row_id": row_id,
+                 "column_name": column_name, "json_path": json_path}
+                for (table_name, row_id, column_name, json_path), state, detail in outcomes
+            ])
 
     _swap_references(conn, config, pending, restore=False, after=record)
     conn.execute(_render(config, "storage/070_transfers_rewritten.sql"))
@@ -609,8 +711,9 @@ def apply(
     PLANNED is the plan the operator previewed (its copies and rewrites are what run); without
     it the plan is made here."""
     install(conn, config)
-    inventory = take_inventory(conn, config, backend)
-    plan = planned or build_plan(conn, config, backend, inventory)
+    plan = planned or build_plan(conn, config, backend, listed_inventory(conn, config, backend))
+    copied_sources = {t.source for t in plan.transfers if t.state in ("planned", "failed")}
+    inventory = take_inventory(conn, config, backend, hashed_by_copy=copied_sources)
     refused, still_named = record_plan(conn, config, plan)
     transfers = load_transfers(conn, config)
     pending = [transfer for transfer in transfers if transfer.state in ("planned", "failed")]
@@ -779,15 +882,19 @@ def rollback(
     rows = rewritten_references(conn, config)
     unrestored: list[Finding] = []
 
-    def replan(location: Location, state: str, detail: str | None) -> None:
-        if detail:
-            # Still rewritten: it keeps its journal row (and its copy) for the next rollback.
-            unrestored.append(Finding("restore_failed", where_of(*location), detail))
-            return
-        table_name, row_id, column_name, json_path = location
-        conn.execute(rewrite_state, {"state": "planned", "detail": None, "table_name": table_name,
-                                     "row_id": row_id, "column_name": column_name, "json_path": json_path})
-        counts["references restored" if state == "rewritten" else "references changed since"] += 1
+    def replan(outcomes: list[Outcome]) -> None:
+        restored = []
+        for location, state, detail in outcomes:
+            if detail:
+                # Still rewritten: it keeps its journal row (and its copy) for the next rollback.
+                unrestored.append(Finding("restore_failed", where_of(*location), detail))
+                continue
+            table_name, row_id, column_name, json_path = location
+            restored.append({"state": "planned", "detail": None, "table_name": table_name,
+                             "row_id": row_id, "column_name": column_name, "json_path": json_path})
+            counts["references restored" if state == "rewritten" else "references changed since"] += 1
+        with conn.cursor() as cursor:
+            cursor.executemany(rewrite_state, restored)
 
     _swap_references(conn, config, rows, restore=True, after=replan)
     if unrestored:

@@ -29,7 +29,8 @@ sites AS (
   FROM walk AS w
   WHERE jsonb_typeof(w.value) = 'string' AND strpos(w.value #>> '{}', '/') > 0
 )
-SELECT h.table_name, h.row_id, h.session_id, h.sender_id, s.column_name, s.json_path, s.raw, h.context
+SELECT h.table_name, h.row_id, h.session_id, h.sender_id, s.column_name, s.json_path, s.raw, h.context,
+       h.copy_of
 FROM sites AS s
 JOIN holders AS h ON h.row_id = s.row_id
 ORDER BY h.row_id, s.column_name, s.json_path

@@ -5,17 +5,26 @@ storage3's own move/copy do not send `destinationBucket`, so those two go straig
 real status in the JSON body's `statusCode` (404 missing, 409 exists, 503 read-only...), so
 errors are judged by that status: 5xx, 429 and timeouts are retried with backoff; 401 and 403
 (a key the project does not accept, or row-level security refusing a key that is not the
-service key) become a ConfigError naming the action and bucket, never the key.
+service key) become a ConfigError naming the action and bucket, never the key. A key that is
+not the service key is refused before any call (require_service_key): with the anon key the API
+answers, but row-level security hides objects, so a run would plan on a wrong inventory.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote
 
 import httpx
-from consolidation.storage_migration.backends.base import ObjectInfo, ObjectRefused
+from consolidation.storage_migration.backends.base import Copied, CopyOrder, ObjectInfo, ObjectRefused
 from consolidation.storage_migration.references import api_key
 from storage3 import SyncStorageClient
 from storage3.exceptions import StorageApiError
@@ -27,15 +36,66 @@ from tenacity import (
     wait_random,
 )
 
-from consolidation.core.errors import ConfigError, StorageUnreachable
+from consolidation.core.errors import ConfigError, StorageUnreachable, UsageError
 
 PAGE_SIZE = 1000
+# Bytes per chunk of a streamed download: memory stays bounded whatever the object's size.
+STREAM_CHUNK = 1 << 20
 # What the Storage API (or the gateway before it) calls a refused key or a refusal by policy,
 # whatever HTTP status carries it (older servers send 400 with these in the body).
 _DENIED_STATUSES = frozenset({"401", "403"})
 _DENIED_CODES = frozenset({"invalidjwt", "unauthorized", "accessdenied", "expiredtoken"})
 _MISSING_CODES = frozenset({"not_found", "NoSuchKey"})
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+SERVICE_ROLE = "service_role"
+# Supabase's newer opaque API keys: the secret key acts as service_role, the publishable as anon.
+SECRET_KEY_PREFIX = "sb_secret_"
+PUBLISHABLE_KEY_PREFIX = "sb_publishable_"
+_KEY_HINT = (
+    "set CONSOLIDATION_SERVICE_KEY to this project's service_role key (Project Settings > API keys: "
+    "the service_role or sb_secret_ key, not the anon or publishable key): the storage phase reads "
+    "every object, which only the service key may"
+)
+
+
+def key_claims(key: str) -> dict[str, Any] | None:
+    """The claims of a JWT key as it carries them (not verified: the server does that), or None
+    when KEY is not a JWT."""
+    parts = key.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def require_service_key(key: str, *, now: float | None = None) -> None:
+    """Refuse (UsageError, exit 2) a key that is not the service key, before any call is made.
+
+    Judged on the key's own claims, never printed: a JWT must carry role service_role and not
+    be expired; an opaque key must be a secret key (sb_secret_...)."""
+    if key.startswith(SECRET_KEY_PREFIX):
+        return
+    if key.startswith(PUBLISHABLE_KEY_PREFIX):
+        raise UsageError("CONSOLIDATION_SERVICE_KEY is a publishable key, not the service key",
+                         hint=_KEY_HINT)
+    claims = key_claims(key)
+    if claims is None:
+        raise UsageError("CONSOLIDATION_SERVICE_KEY is neither a JWT nor a Supabase secret key",
+                         hint=_KEY_HINT)
+    role = claims.get("role")
+    if role != SERVICE_ROLE:
+        shown_role = repr(role)[:40] if role is not None else "no role"
+        raise UsageError(
+            f"CONSOLIDATION_SERVICE_KEY carries role {shown_role}, not {SERVICE_ROLE}: "
+            "row-level security would hide objects from it and the plan would be wrong",
+            hint=_KEY_HINT,
+        )
+    expires = claims.get("exp")
+    if isinstance(expires, int | float) and expires <= (time.time() if now is None else now):
+        raise UsageError("CONSOLIDATION_SERVICE_KEY has expired", hint=_KEY_HINT)
 
 
 def _transient(exc: BaseException) -> bool:
@@ -98,10 +158,21 @@ _retrying = retry(
 )
 
 
+def _body(response: httpx.Response) -> Iterator[bytes]:
+    try:
+        yield from response.iter_bytes(STREAM_CHUNK)
+    finally:
+        response.close()
+
+
 class SupabaseStorageBackend:
     """Objects behind a Supabase project's Storage API, reached with the service key."""
 
-    def __init__(self, project_url: str, service_key: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, project_url: str, service_key: str, *, timeout: float = 30.0, concurrency: int = 8
+    ) -> None:
+        require_service_key(service_key)
+        self.concurrency = concurrency
         self.base_url = project_url.rstrip("/") + "/storage/v1"
         self._secret = service_key
         headers = {"apikey": service_key, "Authorization": f"Bearer {service_key}"}
@@ -170,6 +241,22 @@ class SupabaseStorageBackend:
     def read(self, bucket: str, name: str) -> bytes:
         return self._call("download an object", bucket, self._storage.from_(bucket).download, name)
 
+    def stream(self, bucket: str, name: str) -> Iterator[bytes]:
+        def opened() -> httpx.Response:
+            request = self._http.build_request("GET", f"/object/{quote(bucket)}/{quote(name)}")
+            response = self._http.send(request, stream=True)
+            if response.is_error:
+                response.read()
+                response.close()
+                error = api_error(response)
+                if str(error.status) == "404":
+                    raise FileNotFoundError(f"no object {bucket}/{name}")
+                raise error
+            return response
+
+        response = self._call("download an object", bucket, opened)
+        return _body(response)
+
     def write(self, bucket: str, name: str, data: bytes, content_type: str) -> None:
         self._call(
             "upload an object", bucket, self._storage.from_(bucket).upload, name, data,
@@ -189,6 +276,29 @@ class SupabaseStorageBackend:
 
     def copy(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
         self._post("copy an object", "/object/copy", bucket, name, to_bucket, to_name)
+
+    def copy_many(self, orders: Sequence[CopyOrder]) -> list[Copied | Exception]:
+        """Each copy by the server (no bytes through the tool) unless its destination exists,
+        CONCURRENCY at once; the destination is then read back and hashed, streamed."""
+
+        def copy_one(order: CopyOrder) -> Copied | Exception:
+            bucket, name, to_bucket, to_name = order
+            try:
+                copy = self.info(to_bucket, to_name)
+                if made := copy is None:
+                    self.copy(bucket, name, to_bucket, to_name)
+                    copy = self.info(to_bucket, to_name)
+                digest, size = hashlib.sha256(), 0
+                for chunk in self.stream(to_bucket, to_name):
+                    digest.update(chunk)
+                    size += len(chunk)
+            except (OSError, ValueError, ObjectRefused) as exc:
+                return exc
+            # The server's record of the copy: what proves it when the source cannot be read.
+            return Copied(size, digest.hexdigest(), made, copy.etag if copy else None)
+
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            return list(pool.map(copy_one, orders))
 
     def move(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
         self._post("move an object", "/object/move", bucket, name, to_bucket, to_name)
