@@ -212,6 +212,21 @@ class Constraints(Strict):
     violation_sample: int = Field(10, ge=0, le=1000)
 
 
+class Sync(Strict):
+    """The transition window's forwarder (`consolidate sync`): how often it looks, how much it takes."""
+
+    # Captured changes per forwarding transaction (each source in turn).
+    batch_size: int = Field(2_000, gt=0, le=1_000_000)
+    # How long an idle sync waits before it looks at the capture log again (the floor of its lag).
+    poll_ms: int = Field(100, gt=0, le=60_000)
+    # At most this often, while changes keep coming, the sessions written into are sequenced and
+    # the snapshot of the app's chat messages that forwarded rows may link to is taken again
+    # (both read the whole chat_messages table); always once the backlog is drained.
+    sequence_seconds: float = Field(5.0, gt=0, le=3600)
+    # While sync runs: a line every so many seconds with what it forwarded and its lag.
+    report_seconds: float = Field(10.0, gt=0, le=3600)
+
+
 class Journal(Strict):
     schema_: Identifier = Field("consolidation", alias="schema")
 
@@ -257,13 +272,16 @@ class Config(Strict):
     constraints: Constraints = Constraints()
     journal: Journal = Journal()
     database: Database = Database()
+    sync: Sync = Sync()
 
     def fingerprint(self) -> str:
         """A stable hash of the effective configuration, recorded in the journal."""
-        # Which database, and how many workers at what pace, is not how it is consolidated:
-        # pinning one or changing the others must not stop a resume.
+        # Which database, how many workers at what pace and how sync paces itself is not how it
+        # is consolidated: pinning one or changing the others must not stop a resume.
         mapping = self.model_dump(
-            mode="json", by_alias=True, exclude={"database": True, "merge": {"workers", "pause_ratio"}}
+            mode="json",
+            by_alias=True,
+            exclude={"database": True, "sync": True, "merge": {"workers", "pause_ratio"}},
         )
         canonical = json.dumps(mapping, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()

@@ -48,7 +48,7 @@ def statements(config: Config) -> list[Step]:
     forward = [
         Step(PHASE, f"forward: {step.name}", step.sql, repeats="per captured change")
         for step in merge.statements(config)
-        if step.name.startswith(("021_forward", "050_take")) or step.name in FORWARD_STEPS
+        if step.name.startswith(("021_forward", "045_forward_lock", "050_take")) or step.name in FORWARD_STEPS
     ]
     close, stop = (
         Step(PHASE, path.split("/")[-1].removesuffix(".sql"), sqlfiles.render(path, names))

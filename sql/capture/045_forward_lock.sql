@@ -1,0 +1,4 @@
+-- One forwarder at a time: merge, sync and cut-over each take this lock in every forwarding
+-- transaction before they take log entries, so two never forward the same change (the second
+-- takes what the first left, once the first committed).
+SELECT pg_advisory_xact_lock(%(classid)s, %(objid)s);

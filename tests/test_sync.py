@@ -1,0 +1,224 @@
+"""Sync: during the transition window a legacy write reaches chat_messages without an operator,
+with merge's fates and provenance, exactly once across SIGKILL, until stopped or cut over."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+from conftest import CONSOLIDATE, apply, consolidate
+
+from consolidation.core.config import Config
+from consolidation.core.crash import CRASH_ENV
+from consolidation.core.errors import PhaseOrderError
+from consolidation.core.session_key import message_id
+from consolidation.phases import capture, driver, sync, verify
+from consolidation.pytest_plugin import LocalDatabase
+
+CONFIG = Config()
+NAMESPACE = CONFIG.session_rule.direct_namespace
+NEW_IDS = [uuid.UUID(f"0fffffff-0000-4000-8000-{n:012d}") for n in range(1, 6)]
+UNKNOWN_SENDER = uuid.UUID("0fffffff-dead-4000-8000-000000000000")
+
+
+def as_app(conn: psycopg.Connection, statement: str, params: list) -> None:
+    """Run STATEMENT as PostgREST runs an authenticated user's request."""
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE authenticated")
+        conn.execute(statement, params)
+
+
+def migrated(conn: psycopg.Connection, count: int) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID]]:
+    return conn.execute(
+        "SELECT m.id, m.booking_id, m.sender_id, p.chat_message_id FROM messages m "
+        "JOIN consolidation.provenance p ON p.source_table = 'messages' AND p.source_id = m.id "
+        "WHERE p.fate = 'migrated' AND m.booking_id IS NOT NULL ORDER BY m.id LIMIT %s",
+        [count],
+    ).fetchall()
+
+
+def old_app_writes(conn: psycopg.Connection) -> dict[str, uuid.UUID]:
+    """What the old app does after the merge: new messages (one from a sender nobody knows, which
+    merge quarantines), an edit and a deletion of migrated ones."""
+    (edited, booking, sender, edited_chat), (deleted, _, _, deleted_chat) = migrated(conn, 2)
+    for number, new_id in enumerate(NEW_IDS[:3]):
+        as_app(
+            conn,
+            "INSERT INTO messages (id, booking_id, sender_id, type, content, created_at) "
+            "VALUES (%s, %s, %s, 'text', %s, now())",
+            [new_id, booking, sender, f"sent from the old app #{number}"],
+        )
+    conn.execute(
+        "INSERT INTO messages (id, booking_id, sender_id, type, content, created_at) "
+        "VALUES (%s, %s, %s, 'text', 'from nobody', now())",
+        [NEW_IDS[3], booking, UNKNOWN_SENDER],
+    )
+    as_app(conn, "UPDATE messages SET content = 'edited in the old app' WHERE id = %s", [edited])
+    as_app(conn, "DELETE FROM messages WHERE id = %s", [deleted])
+    return {"edited_chat": edited_chat, "deleted_chat": deleted_chat}
+
+
+def chat_content(conn: psycopg.Connection) -> dict[uuid.UUID, str]:
+    return dict(conn.execute("SELECT id, content FROM chat_messages").fetchall())
+
+
+def assert_forwarded_once(conn: psycopg.Connection, written: dict[str, uuid.UUID]) -> None:
+    content = chat_content(conn)
+    for number, new_id in enumerate(NEW_IDS[:3]):
+        assert content[message_id(NAMESPACE, "messages", new_id)] == f"sent from the old app #{number}"
+    assert content[written["edited_chat"]] == "edited in the old app"
+    assert written["deleted_chat"] not in content
+    fates = conn.execute(
+        "SELECT source_id, fate FROM consolidation.provenance WHERE source_id = ANY (%s) "
+        "UNION ALL SELECT source_id, 'quarantined: ' || reason FROM consolidation.quarantine "
+        "WHERE source_id = ANY (%s)",
+        [NEW_IDS, NEW_IDS],
+    ).fetchall()
+    # Exactly one fate each, the merge's: migrated, or quarantined for the unknown sender.
+    assert sorted(fates) == sorted(
+        [(new_id, "migrated") for new_id in NEW_IDS[:3]] + [(NEW_IDS[3], "quarantined: unknown_sender")]
+    )
+    assert capture.state(conn, CONFIG).pending == 0
+    report = verify.run(conn, CONFIG)
+    assert report.clean and report.pending == 0, report.findings
+
+
+@pytest.fixture
+def merged(legacy_db: LocalDatabase) -> psycopg.Connection:
+    apply(legacy_db, "backup")
+    apply(legacy_db, "merge")
+    with legacy_db.connect() as conn:
+        yield conn
+
+
+def test_the_preview_shows_the_backlog_and_writes_nothing(
+    merged: psycopg.Connection, legacy_db: LocalDatabase
+) -> None:
+    old_app_writes(merged)
+    preview = consolidate(legacy_db, "sync", "--format", "json")
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    plan = json.loads(preview.stdout)
+    assert plan["counts"]["captured changes waiting"] == 6
+    assert (plan["counts"]["waiting: messages INSERT"], plan["counts"]["waiting: messages UPDATE"]) == (4, 1)
+    assert plan["counts"]["waiting: messages DELETE"] == 1 and plan["counts"]["capture on"] == "yes"
+    assert any(step["name"] == "forward: 065_upsert_messages" for step in plan["steps"])
+    text = consolidate(legacy_db, "sync", "--no-sql")
+    assert "captured changes waiting" in text.stdout and "nothing written" in text.stdout
+    assert capture.state(merged, CONFIG).pending == 6
+
+
+def test_sync_once_forwards_inserts_edits_and_deletes_with_the_merges_fates(
+    merged: psycopg.Connection, legacy_db: LocalDatabase
+) -> None:
+    written = old_app_writes(merged)
+    done = consolidate(legacy_db, "sync", "--apply", "--once", "--format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert '"changes forwarded": 6' in done.stdout and '"stopped by": "once"' in done.stdout
+    assert '"lag p99 s": ' in done.stdout and '"lag p99 s": null' not in done.stdout
+    assert_forwarded_once(merged, written)
+    again = consolidate(legacy_db, "sync", "--apply", "--once", "--format", "json")
+    assert '"changes forwarded": 0' in again.stdout
+
+
+def test_sync_refuses_before_merge(legacy_db: LocalDatabase) -> None:
+    with legacy_db.connect() as conn:
+        ctx = driver.context(conn, CONFIG, legacy_db.url)
+        with pytest.raises(PhaseOrderError, match="merge --apply"):
+            sync.run(ctx, once=True)
+
+
+def sync_records(conn: psycopg.Connection) -> list[tuple[str, str | None]]:
+    return conn.execute(
+        "SELECT status, counts ->> 'changes forwarded' FROM consolidation.phase_records "
+        "WHERE phase = 'sync' ORDER BY id"
+    ).fetchall()
+
+
+def wait_until(condition, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "sync did not get there in time"
+        time.sleep(0.05)
+
+
+def test_sync_keeps_forwarding_until_sigterm_and_exits_0(
+    merged: psycopg.Connection, legacy_db: LocalDatabase
+) -> None:
+    running = subprocess.Popen(
+        [CONSOLIDATE, "sync", "--apply"],
+        env={**legacy_db.environment(), "COLUMNS": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: sync_records(merged) == [("running", None)])
+        # Written while sync runs: no operator runs anything, and the new app sees it.
+        written = old_app_writes(merged)
+        # Forwarded, then sequenced once the backlog is drained (sequencing trails by a round).
+        wait_until(lambda: capture.state(merged, CONFIG).pending == 0 and verify.run(merged, CONFIG).clean)
+        assert_forwarded_once(merged, written)
+        running.send_signal(signal.SIGTERM)
+        stdout, stderr = running.communicate(timeout=30)
+    finally:
+        running.kill()
+    assert running.returncode == 0, stdout + stderr
+    assert "stopped by" in stdout and "signal" in stdout and "lag p50 s" in stdout
+    assert sync_records(merged) == [("completed", "6")]
+
+
+@pytest.mark.parametrize("point", ["merge.in_forward", "sync.after_forward"])
+def test_sigkill_and_a_restart_lose_nothing_and_duplicate_nothing(
+    merged: psycopg.Connection, legacy_db: LocalDatabase, point: str
+) -> None:
+    written = old_app_writes(merged)
+    # Killed inside its first forwarding (before the commit), or right after it committed.
+    killed = consolidate(legacy_db, "sync", "--apply", "--batch-size", "2", env={CRASH_ENV: point})
+    assert killed.returncode == -signal.SIGKILL
+    forwarded_before = merged.execute(
+        "SELECT count(*) FROM consolidation.capture_log WHERE forwarded_at IS NOT NULL"
+    ).fetchone()[0]
+    assert forwarded_before == (0 if point == "merge.in_forward" else 2)
+    restarted = consolidate(legacy_db, "sync", "--apply", "--once")
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    assert_forwarded_once(merged, written)
+    statuses = [
+        row[0]
+        for row in merged.execute(
+            "SELECT status FROM consolidation.phase_records WHERE phase = 'sync' ORDER BY id"
+        )
+    ]
+    assert statuses == ["interrupted", "completed"]
+
+
+def test_sync_stops_once_the_cut_over_stands(merged: psycopg.Connection, legacy_db: LocalDatabase) -> None:
+    written = old_app_writes(merged)
+    outcome: dict[str, object] = {}
+
+    def syncing() -> None:
+        with legacy_db.connect() as conn:
+            outcome["result"] = sync.run(driver.context(conn, CONFIG, legacy_db.url), max_seconds=60)
+
+    worker = threading.Thread(target=syncing)
+    worker.start()
+    wait_until(lambda: capture.state(merged, CONFIG).pending == 0)
+    # The cut-over forwards beside the running sync (one forwarder at a time), and sync ends.
+    as_app(
+        merged, "UPDATE messages SET content = 'last legacy edit' WHERE id = %s", [migrated(merged, 1)[0][0]]
+    )
+    cut = apply(legacy_db, "cutover", force_order=True)
+    assert cut.report is not None and cut.report.clean
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    result = outcome["result"]
+    assert isinstance(result, sync.SyncResult) and result.stopped_by == "cut-over"
+    assert chat_content(merged)[migrated(merged, 1)[0][3]] == "last legacy edit"
+    assert_forwarded_once_after_cutover = verify.run(merged, CONFIG)
+    assert assert_forwarded_once_after_cutover.clean
+    assert written["deleted_chat"] not in chat_content(merged)
