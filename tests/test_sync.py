@@ -222,3 +222,34 @@ def test_sync_stops_once_the_cut_over_stands(merged: psycopg.Connection, legacy_
     assert_forwarded_once_after_cutover = verify.run(merged, CONFIG)
     assert assert_forwarded_once_after_cutover.clean
     assert written["deleted_chat"] not in chat_content(merged)
+
+
+def test_verify_reports_the_backlog_as_pending_and_is_clean_once_drained(
+    merged: psycopg.Connection, legacy_db: LocalDatabase
+) -> None:
+    # The case: 100 messages the old app wrote after the merge, none forwarded yet.
+    (_, booking, sender, _), *_ = migrated(merged, 1)
+    as_app(
+        merged,
+        "INSERT INTO messages (id, booking_id, sender_id, type, content, created_at) "
+        "SELECT gen_random_uuid(), %s, %s, 'text', 'after the merge #' || n, now() "
+        "FROM generate_series(1, 100) AS n",
+        [booking, sender],
+    )
+    old_app_writes(merged)
+    waiting = consolidate(legacy_db, "merge", "verify", "--format", "json")
+    assert waiting.returncode == 0, waiting.stdout + waiting.stderr
+    report = json.loads(waiting.stdout)["phases"][0]
+    assert report["clean"] and not any(report["counts"].values())
+    assert report["notes"]["pending (captured, not forwarded yet)"] == 106
+    assert report["notes"]["oldest pending capture, seconds ago"] >= 0
+    assert consolidate(legacy_db, "sync", "--apply", "--once").returncode == 0
+    drained = json.loads(consolidate(legacy_db, "merge", "verify", "--format", "json").stdout)["phases"][0]
+    assert drained["clean"] and drained["notes"]["pending (captured, not forwarded yet)"] == 0
+    assert "oldest pending capture, seconds ago" not in drained["notes"]
+    assert (
+        merged.execute(
+            "SELECT count(*) FROM chat_messages WHERE content LIKE 'after the merge #%'"
+        ).fetchone()[0]
+        == 100
+    )

@@ -933,8 +933,8 @@ class Merge:
             "fates": checked.totals,
             "pending (captured, not forwarded yet)": checked.pending,
         }
-        if checked.oldest_pending is not None:
-            notes["oldest pending capture"] = checked.oldest_pending.isoformat()
+        if checked.oldest_pending_seconds is not None:
+            notes["oldest pending capture, seconds ago"] = round(checked.oldest_pending_seconds, 1)
         return Report(PHASE, dict(checked.counts), findings, notes)
 
     def rollback_plan(self, ctx: Context) -> Plan:
