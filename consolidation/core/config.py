@@ -227,6 +227,13 @@ class Sync(Strict):
     report_seconds: float = Field(10.0, gt=0, le=3600)
 
 
+class Cutover(Strict):
+    # The publication Supabase Realtime streams changes from: cut-over puts chat_messages and
+    # chat_sessions in it and takes the legacy messaging tables out, its rollback restores it as
+    # it was; "" leaves every publication alone.
+    realtime_publication: str = Field("supabase_realtime", max_length=63)
+
+
 class Journal(Strict):
     schema_: Identifier = Field("consolidation", alias="schema")
 
@@ -273,15 +280,17 @@ class Config(Strict):
     journal: Journal = Journal()
     database: Database = Database()
     sync: Sync = Sync()
+    cutover: Cutover = Cutover()
 
     def fingerprint(self) -> str:
         """A stable hash of the effective configuration, recorded in the journal."""
-        # Which database, how many workers at what pace and how sync paces itself is not how it
-        # is consolidated: pinning one or changing the others must not stop a resume.
+        # Which database, how many workers at what pace, how sync paces itself and what Realtime
+        # streams is not how it is consolidated: pinning one or changing the others must not stop
+        # a resume.
         mapping = self.model_dump(
             mode="json",
             by_alias=True,
-            exclude={"database": True, "sync": True, "merge": {"workers", "pause_ratio"}},
+            exclude={"database": True, "sync": True, "cutover": True, "merge": {"workers", "pause_ratio"}},
         )
         canonical = json.dumps(mapping, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
