@@ -119,8 +119,9 @@ def test_sync_once_forwards_inserts_edits_and_deletes_with_the_merges_fates(
     written = old_app_writes(merged)
     done = consolidate(legacy_db, "sync", "--apply", "--once", "--format", "json")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert '"changes forwarded": 6' in done.stdout and '"stopped by": "once"' in done.stdout
-    assert '"lag p99 s": ' in done.stdout and '"lag p99 s": null' not in done.stdout
+    counts = json.loads(done.stdout)["counts"]
+    assert (counts["changes forwarded"], counts["stopped by"], counts["changes timed"]) == (6, "once", 6)
+    assert 0 <= counts["lag p50 s"] <= counts["lag p99 s"] <= counts["lag max s"]
     assert_forwarded_once(merged, written)
     again = consolidate(legacy_db, "sync", "--apply", "--once", "--format", "json")
     assert '"changes forwarded": 0' in again.stdout
@@ -207,7 +208,8 @@ def test_sync_stops_once_the_cut_over_stands(merged: psycopg.Connection, legacy_
 
     worker = threading.Thread(target=syncing)
     worker.start()
-    wait_until(lambda: capture.state(merged, CONFIG).pending == 0)
+    # Forwarded and sequenced (cut-over refuses while merge's verification has findings).
+    wait_until(lambda: capture.state(merged, CONFIG).pending == 0 and verify.run(merged, CONFIG).clean)
     # The cut-over forwards beside the running sync (one forwarder at a time), and sync ends.
     as_app(
         merged, "UPDATE messages SET content = 'last legacy edit' WHERE id = %s", [migrated(merged, 1)[0][0]]
@@ -253,3 +255,101 @@ def test_verify_reports_the_backlog_as_pending_and_is_clean_once_drained(
         ).fetchone()[0]
         == 100
     )
+
+
+def direct_pair(conn: psycopg.Connection) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A migrated direct message's session and its two participants."""
+    return conn.execute(
+        "SELECT c.session_id, m.sender_id, m.recipient_id FROM messages m "
+        "JOIN consolidation.provenance p ON p.source_table = 'messages' AND p.source_id = m.id "
+        "JOIN chat_messages c ON c.id = p.chat_message_id "
+        "WHERE p.fate = 'migrated' AND m.booking_id IS NULL AND m.recipient_id <> m.sender_id "
+        "ORDER BY m.id LIMIT 1"
+    ).fetchone()
+
+
+def new_app_sends(
+    conn: psycopg.Connection, message: uuid.UUID, session: uuid.UUID, sender: uuid.UUID, text: str
+) -> None:
+    as_app(
+        conn,
+        "INSERT INTO chat_messages (id, session_id, sender_id, type, content, metadata, created_at) "
+        "VALUES (%s, %s, %s, 'text', %s, '{}', now())",
+        [message, session, sender, text],
+    )
+
+
+def legacy_row(conn: psycopg.Connection, message: uuid.UUID) -> tuple | None:
+    return conn.execute(
+        "SELECT booking_id, sender_id, recipient_id, type, content FROM messages WHERE id = %s", [message]
+    ).fetchone()
+
+
+def test_the_new_apps_messages_are_written_back_for_the_old_app_and_never_forwarded_again(
+    merged: psycopg.Connection, legacy_db: LocalDatabase
+) -> None:
+    conn = merged
+    (_, booking, booker, _), *_ = migrated(conn, 1)
+    direct_session, alice, bob = direct_pair(conn)
+    homeless = uuid.UUID("0fffffff-0000-4000-8000-0000000000aa")
+    conn.execute(
+        "INSERT INTO chat_sessions (id, participants, type) VALUES (%s, ARRAY[%s, %s]::uuid[], 'direct')",
+        [homeless, alice, bob],
+    )
+    assert consolidate(legacy_db, "sync", "--apply", "--once").returncode == 0  # write-back on
+    in_booking, in_pair, nowhere = (uuid.UUID(f"0fffffff-0000-4000-8000-0000000000b{n}") for n in range(3))
+    new_app_sends(conn, in_booking, booking, booker, "from the new app, in a booking")
+    new_app_sends(conn, in_pair, direct_session, alice, "from the new app, to bob")
+    new_app_sends(conn, nowhere, homeless, alice, "in a session the old app never had")
+    logged_before = conn.execute("SELECT count(*) FROM consolidation.capture_log").fetchone()[0]
+
+    done = consolidate(legacy_db, "sync", "--apply", "--once", "--format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    counts = json.loads(done.stdout)["counts"]
+    assert counts["write-back"]["legacy rows written"] == 2 and counts["changes forwarded"] == 0
+    assert legacy_row(conn, in_booking) == (booking, booker, None, "text", "from the new app, in a booking")
+    assert legacy_row(conn, in_pair) == (None, alice, bob, "text", "from the new app, to bob")
+    assert legacy_row(conn, nowhere) is None
+    # Written back by the tool: the legacy capture logged nothing, so nothing comes forward again.
+    assert conn.execute("SELECT count(*) FROM consolidation.capture_log").fetchone()[0] == logged_before
+    assert conn.execute(
+        "SELECT fate, batch FROM consolidation.provenance WHERE source_id = %s", [in_pair]
+    ).fetchone() == ("linked", -2)
+    report = verify.run(conn, CONFIG)
+    assert report.clean and report.written_back == 2 and report.write_back_pending == 0, report.findings
+
+    # Edits and deletions follow; an edit waiting to go back is pending, not a discrepancy.
+    as_app(conn, "UPDATE chat_messages SET content = 'edited in the new app' WHERE id = %s", [in_booking])
+    as_app(conn, "DELETE FROM chat_messages WHERE id = %s", [in_pair])
+    waiting = verify.run(conn, CONFIG)
+    assert waiting.clean and waiting.write_back_pending == 2, waiting.findings
+    assert consolidate(legacy_db, "sync", "--apply", "--once").returncode == 0
+    assert legacy_row(conn, in_booking)[4] == "edited in the new app"
+    assert legacy_row(conn, in_pair) is None
+    # The old app edits a written-back message: the chat message takes the edit (both apps show
+    # the latest content), no second chat message, and nothing goes back again.
+    chat_rows = conn.execute("SELECT count(*) FROM chat_messages").fetchone()[0]
+    as_app(conn, "UPDATE messages SET content = 'the old app edits it' WHERE id = %s", [in_booking])
+    assert consolidate(legacy_db, "sync", "--apply", "--once").returncode == 0
+    assert conn.execute("SELECT count(*) FROM chat_messages").fetchone()[0] == chat_rows
+    assert chat_content(conn)[in_booking] == "the old app edits it"
+    assert (
+        conn.execute("SELECT count(*) FROM consolidation.app_log WHERE written_back_at IS NULL").fetchone()[0]
+        == 0
+    )
+    final = verify.run(conn, CONFIG)
+    assert final.clean and final.written_back == 1 and final.pending == 0, final.findings
+
+
+def test_write_back_configured_off_leaves_the_legacy_tables_alone(
+    merged: psycopg.Connection, legacy_db: LocalDatabase, tmp_path
+) -> None:
+    off = tmp_path / "off.toml"
+    off.write_text("[sync]\nwrite_back = false\n", encoding="utf-8")
+    (_, booking, booker, _), *_ = migrated(merged, 1)
+    assert consolidate(legacy_db, "sync", "--apply", "--once", "--config", str(off)).returncode == 0
+    message = uuid.UUID("0fffffff-0000-4000-8000-0000000000c0")
+    new_app_sends(merged, message, booking, booker, "stays in chat_messages")
+    assert consolidate(legacy_db, "sync", "--apply", "--once", "--config", str(off)).returncode == 0
+    assert legacy_row(merged, message) is None
+    assert merged.execute("SELECT count(*) FROM consolidation.app_log").fetchone()[0] == 0

@@ -225,6 +225,9 @@ class Sync(Strict):
     sequence_seconds: float = Field(5.0, gt=0, le=3600)
     # While sync runs: a line every so many seconds with what it forwarded and its lag.
     report_seconds: float = Field(10.0, gt=0, le=3600)
+    # The way back: what the new app writes into chat_messages in a session with a legacy home
+    # (a booking, a direct pair) is written into the legacy messages table for the old app.
+    write_back: bool = True
 
 
 class Cutover(Strict):

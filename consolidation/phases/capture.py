@@ -13,6 +13,9 @@ from consolidation.core.names import identifiers
 
 INSTALL_FILES = ("capture/010_functions.sql", "capture/020_triggers.sql")
 REMOVE_FILES = ("capture/030_drop_triggers.sql",)
+# The way back: the new app's changes to chat_messages, logged for sync to write back.
+APP_INSTALL_FILES = ("capture/016_app_function.sql", "capture/022_app_trigger.sql")
+APP_REMOVE_FILES = ("capture/032_drop_app_trigger.sql",)
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,16 @@ def install(conn: psycopg.Connection, config: Config) -> None:
 def remove(conn: psycopg.Connection, config: Config) -> None:
     """Turn capture off (idempotent); the log stays for what it has not forwarded yet."""
     _run(conn, config, REMOVE_FILES)
+
+
+def install_write_back(conn: psycopg.Connection, config: Config) -> None:
+    """Log the new app's changes to chat_messages for sync to write back (idempotent)."""
+    _run(conn, config, APP_INSTALL_FILES)
+
+
+def remove_write_back(conn: psycopg.Connection, config: Config) -> None:
+    """Stop logging the new app's changes (idempotent); what was logged stays."""
+    _run(conn, config, APP_REMOVE_FILES)
 
 
 def state(conn: psycopg.Connection, config: Config) -> CaptureState:

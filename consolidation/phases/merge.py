@@ -73,6 +73,7 @@ FORWARD_FILES = (
     "merge/071_record_quarantine.sql",
     "merge/072_record_excluded.sql",
     "merge/073_drop_linked_candidates.sql",
+    "capture/068_follow_written_back.sql",
     "capture/069_refresh_linked.sql",
     "capture/080_mark_forwarded.sql",
 )
@@ -766,6 +767,8 @@ def totals(conn: psycopg.Connection, config: Config) -> dict[str, int]:
 ROLLBACK_FILES = (
     "capture/030_drop_triggers.sql",
     "capture/035_drop_function.sql",
+    "capture/032_drop_app_trigger.sql",
+    "capture/036_drop_app_function.sql",
     "merge/200_rollback_messages.sql",
     "merge/210_rollback_restore_sessions.sql",
     "merge/220_rollback_delete_sessions.sql",
@@ -932,6 +935,8 @@ class Merge:
         notes: dict[str, Any] = {
             "fates": checked.totals,
             "pending (captured, not forwarded yet)": checked.pending,
+            "written back to the legacy table": checked.written_back,
+            "pending (to write back)": checked.write_back_pending,
         }
         if checked.oldest_pending_seconds is not None:
             notes["oldest pending capture, seconds ago"] = round(checked.oldest_pending_seconds, 1)
@@ -967,6 +972,8 @@ class Merge:
 
             run("030_drop_triggers")
             run("035_drop_function")
+            run("032_drop_app_trigger")
+            run("036_drop_app_function")
             counts["messages_deleted"] = run("200_rollback_messages").rowcount
             counts["sessions_restored"] = run("210_rollback_restore_sessions").rowcount
             counts["sessions_deleted"] = run("220_rollback_delete_sessions").rowcount

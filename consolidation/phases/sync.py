@@ -17,18 +17,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from consolidation.core import crash, journal, sqlfiles
 from consolidation.core.checksums import fix_output_settings
 from consolidation.core.errors import PhaseOrderError
 from consolidation.core.names import check_mapping, identifiers
-from consolidation.phases import merge
+from consolidation.phases import capture, merge, verify
 from consolidation.phases.contract import Context, Plan, Step, command
 
 PHASE = "sync"
 TABLES = ("messages", "voice_notes", "chat_sessions", "chat_messages")
 # No log id is larger: a running sync forwards whatever waits, however late it was logged.
 EVERY_LOG_ID = (1 << 63) - 1
+# The provenance batch that marks a legacy row as written back from chat_messages.
+WRITE_BACK_BATCH = verify.WRITE_BACK_BATCH
+WRITE_BACK_FILES = (
+    "sync/090_write_back_writer.sql",
+    "sync/100_take_app_changes.sql",
+    "sync/110_write_back_rows.sql",
+    "sync/130_delete_legacy.sql",
+    "sync/120_upsert_legacy.sql",
+    "sync/140_record_write_back.sql",
+    "sync/150_mark_written_back.sql",
+)
 # The lag histogram's resolution and reach; a longer lag is counted in its last bucket.
 LAG_BUCKET_SECONDS = 0.001
 LAG_BUCKETS = 120_000
@@ -123,7 +135,17 @@ def statements(config: Any) -> list[Step]:
         for step in merge.statements(config)
         if step.name in SEQUENCE_STEPS
     ]
-    return forwarding + sequencing
+    names = identifiers(config)
+    writing_back = [
+        Step(
+            PHASE,
+            f"write back: {path.split('/')[-1].removesuffix('.sql')}",
+            sqlfiles.render(path, names),
+            repeats="per app change",
+        )
+        for path in WRITE_BACK_FILES
+    ]
+    return forwarding + sequencing + (writing_back if config.sync.write_back else [])
 
 
 def _names(files: tuple[str, ...]) -> frozenset[str]:
@@ -174,6 +196,8 @@ class SyncResult:
     forwardings: int = 0
     sequencings: int = 0
     lag: LagHistogram = field(default_factory=LagHistogram)
+    written_back: Counter[str] = field(default_factory=Counter)
+    write_back_lag: LagHistogram = field(default_factory=LagHistogram)
     stopped_by: str = ""
     seconds: float = 0.0
     record_id: int | None = None
@@ -188,6 +212,14 @@ class SyncResult:
             "stopped by": self.stopped_by,
             **self.lag.as_counts(),
             "fates": {k: v for k, v in sorted(self.counts.items()) if not k.endswith(".forwarded")},
+            "write-back": {
+                **dict(sorted(self.written_back.items())),
+                **{
+                    key: value
+                    for key, value in self.write_back_lag.as_counts().items()
+                    if key != "changes timed"
+                },
+            },
         }
 
 
@@ -203,6 +235,19 @@ class _Forwarder:
         self.settings = self.config.sync
         self.dirty = False
         self.sequenced = time.monotonic()
+        self.write_back = self.config.sync.write_back
+        self.executor = merge.executor(self.conn, self.config)
+        self.write_back_texts = {
+            path: sqlfiles.render(path, identifiers(self.config)) for path in WRITE_BACK_FILES
+        }
+        legacy_types: dict[str, str] = {}
+        for legacy, chat in self.config.type_map.items():
+            legacy_types.setdefault(chat, legacy)
+        self.write_back_parameters = {
+            "namespace": self.config.session_rule.direct_namespace,
+            "legacy_types": Jsonb(legacy_types),
+            "write_back_batch": WRITE_BACK_BATCH,
+        }
         self._candidates()
 
     def _candidates(self) -> None:
@@ -211,7 +256,49 @@ class _Forwarder:
         self.conn.execute("DROP TABLE IF EXISTS link_candidates")
         self.conn.execute(self.texts["005_link_candidates"])
 
-    def round(self, upto: int) -> int:
+    def round(self, upto: int, app_upto: int) -> int:
+        """One forwarding transaction per source, then one write-back; returns the changes handled."""
+        return self.forward(upto) + (self.write_back_once(app_upto) if self.write_back else 0)
+
+    def write_back_once(self, upto: int) -> int:
+        """Write the new app's next changes back into the legacy table, in one transaction that
+        also marks them handled; returns how many it took."""
+        texts, parameters = self.write_back_texts, {**self.write_back_parameters, "upto": upto}
+        taken: dict[str, int] = {}
+
+        def work() -> list[Any]:
+            conn = self.conn
+            conn.execute(texts["sync/090_write_back_writer.sql"])
+            batch = conn.execute(
+                texts["sync/100_take_app_changes.sql"], {**parameters, "batch_size": self.batches.batch_size}
+            )
+            if not batch.rowcount:
+                return []
+            taken["messages"] = batch.rowcount
+            conn.execute(texts["sync/110_write_back_rows.sql"], parameters)
+            taken["deleted"] = conn.execute(texts["sync/130_delete_legacy.sql"], parameters).rowcount
+            taken["written"] = conn.execute(texts["sync/120_upsert_legacy.sql"], parameters).rowcount
+            conn.execute(texts["sync/140_record_write_back.sql"], parameters)
+            return [row[0] for row in conn.execute(texts["sync/150_mark_written_back.sql"])]
+
+        captured = self.executor.transaction("sync: write back", work)
+        if not captured:
+            return 0
+        # The new app's messages change its sessions' order too: the tool's sequence follows.
+        self.dirty = True
+        visible = self.conn.execute(sqlfiles.load("sync/030_clock.sql")).fetchone()[0]
+        for at in captured:
+            self.result.write_back_lag.add((visible - at).total_seconds())
+        self.result.written_back.update(
+            {
+                "chat messages taken": taken["messages"],
+                "legacy rows written": taken["written"],
+                "legacy rows deleted": taken["deleted"],
+            }
+        )
+        return len(captured)
+
+    def forward(self, upto: int) -> int:
         """One forwarding transaction per source; returns the changes forwarded."""
         forwarded = 0
         for source in merge.SOURCES:
@@ -300,8 +387,14 @@ def _loop(
     conn, config = ctx.conn, ctx.config
     started = time.monotonic()
     reported = started
-    upto = conn.execute(sqlfiles.render("sync/040_last_log_id.sql", identifiers(config))).fetchone()[0]
+    upto, app_upto = conn.execute(sqlfiles.render("sync/040_last_log_id.sql", identifiers(config))).fetchone()
     forwarder = _Forwarder(ctx, batch_size, result)
+    if _watch(conn, config)[1]:
+        # The way back is on while the legacy path is (configured off: its trigger goes).
+        if config.sync.write_back:
+            capture.install_write_back(conn, config)
+        else:
+            capture.remove_write_back(conn, config)
     while True:
         if stop.is_set():
             result.stopped_by = "signal"
@@ -309,7 +402,7 @@ def _loop(
         if max_seconds is not None and time.monotonic() - started >= max_seconds:
             result.stopped_by = "max-seconds"
             break
-        if forwarder.round(upto if once else EVERY_LOG_ID):
+        if forwarder.round(upto if once else EVERY_LOG_ID, app_upto if once else EVERY_LOG_ID):
             forwarder.sequence(due_only=True)
         else:
             # Nothing waits (of what this run forwards): the backlog is drained.

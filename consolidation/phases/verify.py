@@ -26,7 +26,10 @@ CHECKS = {
     "sessions": "verify/090_sessions.sql",
     "participants": "verify/095_participants.sql",
     "duplicates": "verify/100_duplicates.sql",
+    "written_back": "verify/105_written_back.sql",
 }
+# The provenance batch of legacy rows written back from chat_messages (sync's way back).
+WRITE_BACK_BATCH = -2
 # Checked in Python over the chat's references (file columns and strings inside metadata): each
 # one into the target bucket names an object there, in a form that can fetch from it.
 REFERENCES = "references"
@@ -51,6 +54,10 @@ class VerifyReport:
     # how long the oldest of those changes has waited.
     pending: int = 0
     oldest_pending_seconds: float | None = None
+    # The new app's chat messages whose changes wait to be written back, and the legacy rows
+    # written back so far.
+    write_back_pending: int = 0
+    written_back: int = 0
 
     @property
     def clean(self) -> bool:
@@ -95,10 +102,24 @@ def run(conn: psycopg.Connection, config: Config, *, shown_per_check: int = 20) 
     # merge imports this module for its verify; its classification parameters come the other way.
     from consolidation.phases.merge import mapping_parameters
 
-    parameters = mapping_parameters(config)
+    parameters = {**mapping_parameters(config), "write_back_batch": WRITE_BACK_BATCH}
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         pending, report.pending, report.oldest_pending_seconds = _pending(conn, config)
+        names = identifiers(config)
+        going_back: set[str] = set()
+        for chat_message_id, session_id in conn.execute(
+            sqlfiles.render("verify/120_write_back_pending.sql", names)
+        ):
+            going_back.add(chat_message_id)
+            if session_id:
+                pending.add(session_id)
+        report.write_back_pending = len(going_back)
+        pending |= going_back
+        report.written_back = conn.execute(
+            sqlfiles.render("verify/125_written_back_count.sql", names),
+            {"write_back_batch": WRITE_BACK_BATCH},
+        ).fetchone()[0]
         for step in statements(config):
             count = 0
             # A named cursor streams the rows: memory stays flat however many findings there are.
