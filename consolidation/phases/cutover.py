@@ -13,7 +13,7 @@ from consolidation.core.config import Config
 from consolidation.core.ddl import BoundedExecutor
 from consolidation.core.errors import FindingsError, UsageError
 from consolidation.core.names import identifiers
-from consolidation.phases import capture, merge, realtime, verify
+from consolidation.phases import capture, merge, realtime, sync, verify
 from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step
 from consolidation.phases.policies import restore_table
 
@@ -58,11 +58,17 @@ def statements(config: Config, publication: realtime.Publication | None = None) 
         Step(PHASE, path.split("/")[-1].removesuffix(".sql"), sqlfiles.render(path, names))
         for path in (CLOSE, STOP)
     )
+    # The way back's log, on before the legacy path closes: a rollback carries back what the new
+    # app wrote since.
+    carry = [
+        Step(PHASE, f"write-back log: {name}", text)
+        for name, text in capture.install_write_back_statements(config)
+    ]
     published = [
         Step(PHASE, f"realtime: {number}", text)
         for number, text in enumerate(realtime.switch_statements(config, publication), start=1)
     ]
-    return [close, *forward, stop, *published]
+    return [*carry, close, *forward, stop, *published]
 
 
 # The steps of merge's forwarding that cut-over runs after closing and after stopping capture.
@@ -222,10 +228,13 @@ class Cutover:
         snapshot = earlier["snapshot"] if closed else legacy_snapshot(conn, config)
         # The publication as it was before any cut-over changed it (rollback's target).
         publication = earlier.get("publication") if closed else _as_json(realtime.standing(conn, config))
-        record.details = {"snapshot": snapshot, "publication": publication}
+        # Whether the way back's log was on before (sync had turned it on): rollback leaves it so.
+        logged = earlier.get("write_back_log_was_on") if closed else capture.write_back_on(conn, config)
+        record.details = {"snapshot": snapshot, "publication": publication, "write_back_log_was_on": logged}
         # Journaled before the tables close: a cut-over killed after closing them resumes from it.
         journal.save_details(conn, config, record)
         bounded = _executor(conn, config)
+        capture.install_write_back(conn, config)
         attempts = bounded.statements("close the legacy tables", [by_name["010_close_legacy"]])
         crash.point("cutover.closed")
         forwarded = merge.forward(conn, config).run_counts
@@ -289,6 +298,17 @@ class Cutover:
         applied = journal.latest(ctx.conn, ctx.config, PHASE)
         snapshot = applied["details"]["snapshot"] if applied else []
         steps = [Step(PHASE, "reopen the legacy tables", "\n".join(reopen_statements(ctx.config, snapshot)))]
+        # Before the legacy path re-opens: every message the new app wrote since the cut-over (in a
+        # session with a legacy home) is written into the legacy table, so the old app shows it.
+        steps = [
+            Step(
+                PHASE,
+                f"carry back: {path.split('/')[-1].removesuffix('.sql')}",
+                sqlfiles.render(path, identifiers(ctx.config)),
+                repeats="per app change",
+            )
+            for path in sync.WRITE_BACK_FILES
+        ] + steps
         steps += [
             Step(PHASE, f"capture: {name}", text) for name, text in capture.install_statements(ctx.config)
         ]
@@ -297,13 +317,37 @@ class Cutover:
             ctx.config, realtime.standing(ctx.conn, ctx.config), _from_json(before)
         )
         steps += [Step(PHASE, f"realtime: {number}", text) for number, text in enumerate(restore, start=1)]
-        return Plan(PHASE, "rollback", steps=steps, state={"snapshot": snapshot, "publication": before})
+        was_on = bool(applied["details"].get("write_back_log_was_on", True)) if applied else True
+        if not was_on:
+            names = identifiers(ctx.config)
+            steps += [
+                Step(
+                    PHASE,
+                    f"write-back log: {path.split('/')[-1].removesuffix('.sql')}",
+                    sqlfiles.render(path, names),
+                )
+                for path in capture.WRITE_BACK_REMOVE_ALL
+            ]
+        return Plan(
+            PHASE,
+            "rollback",
+            steps=steps,
+            state={"snapshot": snapshot, "publication": before, "write_back_log_was_on": was_on},
+        )
 
     def rollback(self, ctx: Context, plan: Plan) -> Result:
         """Re-open the legacy path: privileges and row security as before the cut-over, capture on."""
         conn, config = ctx.conn, ctx.config
         snapshot = plan.state["snapshot"]
-        _executor(conn, config).statements("re-open the legacy tables", [plan.steps[0].sql])
+        carried = sync.WriteBack(conn, config, config.sync.batch_size).drain()
+        if carried:
+            # The new app's messages since the cut-over are in the tool's sequence too.
+            merge.Batches(conn, config, config.sync.batch_size).sequence(0)
+        if not plan.state.get("write_back_log_was_on", True):
+            # Cut-over turned the way back's log on for this carry-back: it goes as it came.
+            capture.remove_write_back_entirely(conn, config)
+        reopen = next(step.sql for step in plan.steps if step.name == "reopen the legacy tables")
+        _executor(conn, config).statements("re-open the legacy tables", [reopen])
         capture.install(conn, config)
         restore = [step.sql for step in plan.steps if step.name.startswith("realtime: ")]
         if restore:
@@ -323,5 +367,12 @@ class Cutover:
             )
         shown = published.shown() if published else "left alone (configured off)"
         return Result(
-            PHASE, "rollback", {"statements": len(plan.steps), "capture": "on", "realtime publication": shown}
+            PHASE,
+            "rollback",
+            {
+                "statements": len(plan.steps),
+                "capture": "on",
+                "realtime publication": shown,
+                "carried back": carried,
+            },
         )

@@ -223,6 +223,62 @@ class SyncResult:
         }
 
 
+class WriteBack:
+    """The way back on one connection: the new app's logged chat_messages changes into the legacy
+    table, a transaction at a time, each marking what it took (sync runs it every round; a
+    cut-over rollback drains it before the legacy path re-opens)."""
+
+    def __init__(self, conn: psycopg.Connection, config: Any, batch_size: int) -> None:
+        self.conn, self.batch_size = conn, batch_size
+        self.executor = merge.executor(conn, config)
+        self.texts = {path: sqlfiles.render(path, identifiers(config)) for path in WRITE_BACK_FILES}
+        legacy_types: dict[str, str] = {}
+        for legacy, chat in config.type_map.items():
+            legacy_types.setdefault(chat, legacy)
+        self.parameters = {
+            "namespace": config.session_rule.direct_namespace,
+            "legacy_types": Jsonb(legacy_types),
+            "write_back_batch": WRITE_BACK_BATCH,
+        }
+        self.counts: Counter[str] = Counter()
+
+    def once(self, upto: int = EVERY_LOG_ID) -> list[Any]:
+        """Write back the next changes logged up to log id UPTO; returns their capture times
+        (empty when none wait)."""
+        texts, parameters = self.texts, {**self.parameters, "upto": upto}
+        taken: Counter[str] = Counter()
+
+        def work() -> list[Any]:
+            conn = self.conn
+            taken.clear()
+            conn.execute(texts["sync/090_write_back_writer.sql"])
+            batch = conn.execute(
+                texts["sync/100_take_app_changes.sql"], {**parameters, "batch_size": self.batch_size}
+            )
+            if not batch.rowcount:
+                return []
+            taken["chat messages taken"] = batch.rowcount
+            conn.execute(texts["sync/110_write_back_rows.sql"], parameters)
+            taken["legacy rows deleted"] = conn.execute(
+                texts["sync/130_delete_legacy.sql"], parameters
+            ).rowcount
+            taken["legacy rows written"] = conn.execute(
+                texts["sync/120_upsert_legacy.sql"], parameters
+            ).rowcount
+            conn.execute(texts["sync/140_record_write_back.sql"], parameters)
+            return [row[0] for row in conn.execute(texts["sync/150_mark_written_back.sql"])]
+
+        captured = self.executor.transaction("write back", work)
+        self.counts.update(taken)
+        return captured
+
+    def drain(self) -> dict[str, int]:
+        """Write back everything logged so far; returns what it did."""
+        while self.once():
+            pass
+        return dict(self.counts)
+
+
 class _Forwarder:
     """One connection's rounds: forward what waits, time it, sequence now and then."""
 
@@ -235,19 +291,9 @@ class _Forwarder:
         self.settings = self.config.sync
         self.dirty = False
         self.sequenced = time.monotonic()
-        self.write_back = self.config.sync.write_back
-        self.executor = merge.executor(self.conn, self.config)
-        self.write_back_texts = {
-            path: sqlfiles.render(path, identifiers(self.config)) for path in WRITE_BACK_FILES
-        }
-        legacy_types: dict[str, str] = {}
-        for legacy, chat in self.config.type_map.items():
-            legacy_types.setdefault(chat, legacy)
-        self.write_back_parameters = {
-            "namespace": self.config.session_rule.direct_namespace,
-            "legacy_types": Jsonb(legacy_types),
-            "write_back_batch": WRITE_BACK_BATCH,
-        }
+        self.write_back = (
+            WriteBack(self.conn, self.config, batch_size) if self.config.sync.write_back else None
+        )
         self._candidates()
 
     def _candidates(self) -> None:
@@ -258,30 +304,12 @@ class _Forwarder:
 
     def round(self, upto: int, app_upto: int) -> int:
         """One forwarding transaction per source, then one write-back; returns the changes handled."""
-        return self.forward(upto) + (self.write_back_once(app_upto) if self.write_back else 0)
+        return self.forward(upto) + self.write_back_once(app_upto)
 
     def write_back_once(self, upto: int) -> int:
-        """Write the new app's next changes back into the legacy table, in one transaction that
-        also marks them handled; returns how many it took."""
-        texts, parameters = self.write_back_texts, {**self.write_back_parameters, "upto": upto}
-        taken: dict[str, int] = {}
-
-        def work() -> list[Any]:
-            conn = self.conn
-            conn.execute(texts["sync/090_write_back_writer.sql"])
-            batch = conn.execute(
-                texts["sync/100_take_app_changes.sql"], {**parameters, "batch_size": self.batches.batch_size}
-            )
-            if not batch.rowcount:
-                return []
-            taken["messages"] = batch.rowcount
-            conn.execute(texts["sync/110_write_back_rows.sql"], parameters)
-            taken["deleted"] = conn.execute(texts["sync/130_delete_legacy.sql"], parameters).rowcount
-            taken["written"] = conn.execute(texts["sync/120_upsert_legacy.sql"], parameters).rowcount
-            conn.execute(texts["sync/140_record_write_back.sql"], parameters)
-            return [row[0] for row in conn.execute(texts["sync/150_mark_written_back.sql"])]
-
-        captured = self.executor.transaction("sync: write back", work)
+        if self.write_back is None:
+            return 0
+        captured = self.write_back.once(upto)
         if not captured:
             return 0
         # The new app's messages change its sessions' order too: the tool's sequence follows.
@@ -289,13 +317,7 @@ class _Forwarder:
         visible = self.conn.execute(sqlfiles.load("sync/030_clock.sql")).fetchone()[0]
         for at in captured:
             self.result.write_back_lag.add((visible - at).total_seconds())
-        self.result.written_back.update(
-            {
-                "chat messages taken": taken["messages"],
-                "legacy rows written": taken["written"],
-                "legacy rows deleted": taken["deleted"],
-            }
-        )
+        self.result.written_back = Counter(self.write_back.counts)
         return len(captured)
 
     def forward(self, upto: int) -> int:
