@@ -439,6 +439,69 @@ def _phase_group(phase: Any) -> click.Group:
     return group
 
 
+# --- the transition window ---------------------------------------------------------------------
+
+
+@click.command("sync")
+@APPLY
+@click.option("--once", is_flag=True, help="Forward what waits now, then exit.")
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(0),
+    help="Stop after this long (default: until stopped or cut-over).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1),
+    help="Captured changes per transaction (default: sync.batch_size).",
+)
+@SHOW_SQL
+@FORMAT
+@CONNECTION
+def sync_command(
+    apply: bool,
+    once: bool,
+    max_seconds: float | None,
+    batch_size: int | None,
+    with_sql: bool,
+    output_format: str,
+    **kwargs: Any,
+) -> None:
+    """Forward captured legacy writes into chat_messages until stopped or cut over. Preview; --apply runs."""
+    import signal
+    import threading
+
+    from consolidation.phases import sync
+
+    with opened(kwargs["config_path"], kwargs["database_url"]) as ctx:
+        if not apply:
+            plan = sync.plan(ctx)
+            if output_format == "json":
+                _json(plan.as_json())
+                return
+            show_plan(plan, with_sql=with_sql, heading="sync would run")
+            out.print("nothing written: pass --apply to run it")
+            return
+        stop = threading.Event()
+        # SIGTERM and SIGINT finish the step under way: a forwarding commits or rolls back whole.
+        previous = {
+            number: signal.signal(number, lambda *_: stop.set()) for number in (signal.SIGTERM, signal.SIGINT)
+        }
+        ctx.events = CliEvents()
+        say(
+            "sync: forwarding captured legacy changes into chat_messages until SIGTERM/SIGINT or the cut-over"
+        )
+        try:
+            result = sync.run(ctx, stop=stop, once=once, max_seconds=max_seconds, batch_size=batch_size)
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+    if output_format == "json":
+        _json({"phase": "sync", "action": "apply", "record": result.record_id, "counts": result.as_counts()})
+    else:
+        summary(f"sync (journal record {result.record_id})", flat_counts(result.as_counts()))
+
+
 # --- the command -------------------------------------------------------------------------------
 
 
@@ -471,6 +534,10 @@ def _register_phases() -> None:
     from consolidation.phases.registry import REGISTRY, names
 
     for phase in REGISTRY:
+        if phase.name == "cutover":
+            # The transition window's command, in an operator's order: after the phases that
+            # prepare the new system, before the cut-over that ends the window.
+            app.add_command(sync_command)
         app.add_command(_phase_group(phase))
 
     @app.command("rollback", help="Undo one phase exactly (same as `consolidate <phase> rollback`).")

@@ -99,7 +99,7 @@ def test_app_writes_after_the_backfill_are_forwarded_and_cut_over_closes_the_pat
     assert capture.state(conn, CONFIG).pending == 3
     # Captured, not forwarded yet: pending, not discrepancies.
     waiting = verify.run(conn, CONFIG)
-    assert waiting.clean and waiting.pending == 3 and waiting.oldest_pending is not None
+    assert waiting.clean and waiting.pending == 3 and waiting.oldest_pending_seconds is not None
 
     done = apply(legacy_db, "merge")
     assert done.result.counts["run"]["messages.forwarded"] == 3

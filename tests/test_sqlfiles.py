@@ -86,7 +86,7 @@ def test_every_identifier_placeholder_is_one_the_code_maps(relative: str) -> Non
         "backup", "manifest", "copy", "source", "source.id", "source.sender", "source.created_at", "alias",
         "target", "target.id", "target.column", "table", "column", "constraint", "index", "referenced",
         "referenced_column", "key", "tool.phase_records_qualified",
-        "legacy_read", "legacy_upload", "legacy_replace", "legacy_remove",
+        "legacy_read", "legacy_upload", "legacy_replace", "legacy_remove", "publication",
     }
     unknown = sorted(used - mapped - per_call)
     assert unknown == [], f"{relative} uses {unknown}"

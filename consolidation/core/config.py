@@ -212,6 +212,31 @@ class Constraints(Strict):
     violation_sample: int = Field(10, ge=0, le=1000)
 
 
+class Sync(Strict):
+    """The transition window's forwarder (`consolidate sync`): how often it looks, how much it takes."""
+
+    # Captured changes per forwarding transaction (each source in turn).
+    batch_size: int = Field(2_000, gt=0, le=1_000_000)
+    # How long an idle sync waits before it looks at the capture log again (the floor of its lag).
+    poll_ms: int = Field(100, gt=0, le=60_000)
+    # At most this often, while changes keep coming, the sessions written into are sequenced and
+    # the snapshot of the app's chat messages that forwarded rows may link to is taken again
+    # (both read the whole chat_messages table); always once the backlog is drained.
+    sequence_seconds: float = Field(5.0, gt=0, le=3600)
+    # While sync runs: a line every so many seconds with what it forwarded and its lag.
+    report_seconds: float = Field(10.0, gt=0, le=3600)
+    # The way back: what the new app writes into chat_messages in a session with a legacy home
+    # (a booking, a direct pair) is written into the legacy messages table for the old app.
+    write_back: bool = True
+
+
+class Cutover(Strict):
+    # The publication Supabase Realtime streams changes from: cut-over puts chat_messages and
+    # chat_sessions in it and takes the legacy messaging tables out, its rollback restores it as
+    # it was; "" leaves every publication alone.
+    realtime_publication: str = Field("supabase_realtime", max_length=63)
+
+
 class Journal(Strict):
     schema_: Identifier = Field("consolidation", alias="schema")
 
@@ -257,13 +282,18 @@ class Config(Strict):
     constraints: Constraints = Constraints()
     journal: Journal = Journal()
     database: Database = Database()
+    sync: Sync = Sync()
+    cutover: Cutover = Cutover()
 
     def fingerprint(self) -> str:
         """A stable hash of the effective configuration, recorded in the journal."""
-        # Which database, and how many workers at what pace, is not how it is consolidated:
-        # pinning one or changing the others must not stop a resume.
+        # Which database, how many workers at what pace, how sync paces itself and what Realtime
+        # streams is not how it is consolidated: pinning one or changing the others must not stop
+        # a resume.
         mapping = self.model_dump(
-            mode="json", by_alias=True, exclude={"database": True, "merge": {"workers", "pause_ratio"}}
+            mode="json",
+            by_alias=True,
+            exclude={"database": True, "sync": True, "cutover": True, "merge": {"workers", "pause_ratio"}},
         )
         canonical = json.dumps(mapping, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()

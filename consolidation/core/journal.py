@@ -179,6 +179,12 @@ def phase_lock(conn: psycopg.Connection, config: Config, phase: str) -> Iterator
             conn.execute(sqlfiles.load("journal/180_phase_unlock.sql"), keys)
 
 
+def forwarding_lock_keys(config: Config) -> dict[str, int]:
+    """The transaction-level advisory lock every forwarding transaction takes (merge, sync,
+    cut-over): one forwarder at a time. Its key is no phase's, so it never waits on a phase lock."""
+    return {"classid": _key(config.journal.schema_), "objid": _key("forwarding captured changes")}
+
+
 def mark_interrupted(conn: psycopg.Connection, config: Config, phase: str) -> list[int]:
     """Mark PHASE's records still 'running' as interrupted; call only while holding its lock,
     when no live run can own them. Returns their ids."""

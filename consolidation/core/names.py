@@ -22,6 +22,8 @@ TOOL_TABLES = (
     "session_sequence",
     "capture_log",
     "capture_forward",
+    "app_log",
+    "capture_app",
     "baselines",
     "direct_session_id",
     "message_id",

@@ -13,6 +13,10 @@ from consolidation.core.names import identifiers
 
 INSTALL_FILES = ("capture/010_functions.sql", "capture/020_triggers.sql")
 REMOVE_FILES = ("capture/030_drop_triggers.sql",)
+# The way back: the new app's changes to chat_messages, logged for sync to write back.
+APP_INSTALL_FILES = ("capture/016_app_function.sql", "capture/022_app_trigger.sql")
+APP_REMOVE_FILES = ("capture/032_drop_app_trigger.sql",)
+WRITE_BACK_REMOVE_ALL = (*APP_REMOVE_FILES, "capture/036_drop_app_function.sql")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,40 @@ def install(conn: psycopg.Connection, config: Config) -> None:
 def remove(conn: psycopg.Connection, config: Config) -> None:
     """Turn capture off (idempotent); the log stays for what it has not forwarded yet."""
     _run(conn, config, REMOVE_FILES)
+
+
+def install_write_back_statements(config: Config) -> list[tuple[str, str]]:
+    """The statements that turn the way back's log on, by name, as they run."""
+    names = identifiers(config)
+    return [
+        (relative.split("/")[-1].removesuffix(".sql"), sqlfiles.render(relative, names))
+        for relative in APP_INSTALL_FILES
+    ]
+
+
+def install_write_back(conn: psycopg.Connection, config: Config) -> None:
+    """Log the new app's changes to chat_messages for sync to write back (idempotent)."""
+    _run(conn, config, APP_INSTALL_FILES)
+
+
+def remove_write_back(conn: psycopg.Connection, config: Config) -> None:
+    """Stop logging the new app's changes (idempotent); what was logged stays."""
+    _run(conn, config, APP_REMOVE_FILES)
+
+
+def write_back_on(conn: psycopg.Connection, config: Config) -> bool:
+    """Whether the new app's changes to chat_messages are being logged for the way back."""
+    names = identifiers(config)
+    row = conn.execute(
+        sqlfiles.load("capture/041_write_back_state.sql"),
+        {"chat_messages": sqlfiles.quote(names["chat_messages"])},
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def remove_write_back_entirely(conn: psycopg.Connection, config: Config) -> None:
+    """The way back's trigger and its function gone (a rollback of what turned them on)."""
+    _run(conn, config, WRITE_BACK_REMOVE_ALL)
 
 
 def state(conn: psycopg.Connection, config: Config) -> CaptureState:

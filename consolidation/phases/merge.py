@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, ClassVar
 
 import psycopg
@@ -72,9 +73,12 @@ FORWARD_FILES = (
     "merge/071_record_quarantine.sql",
     "merge/072_record_excluded.sql",
     "merge/073_drop_linked_candidates.sql",
+    "capture/068_follow_written_back.sql",
     "capture/069_refresh_linked.sql",
     "capture/080_mark_forwarded.sql",
 )
+# Taken first in every forwarding transaction: one forwarder at a time (merge, sync, cut-over).
+FORWARD_LOCK_FILE = "capture/045_forward_lock.sql"
 # A row a batch fails on by itself, and its keyset position; a forwarded row that does, likewise.
 FIRST_ROW_FILE = "merge/075_first_row.sql"
 FAILED_ROW_FILES = ("merge/076_quarantine_failed.sql", "merge/077_high_water_at.sql")
@@ -227,7 +231,9 @@ def statements(config: Config) -> list[Step]:
         )
         for source, path in SELECT_FILES.items()
     ]
-    forwarding = dict.fromkeys(("capture/050_take.sql", *FORWARD_FILES, *FAILED_FORWARD_FILES))
+    forwarding = dict.fromkeys(
+        (FORWARD_LOCK_FILE, "capture/050_take.sql", *FORWARD_FILES, *FAILED_FORWARD_FILES)
+    )
     steps += [Step(PHASE, _step_name(path), render(path)) for path in forwarding]
     return steps
 
@@ -349,7 +355,7 @@ class _Shared:
                 self.on_progress(source, rows)
 
 
-def _prepare_session(conn: psycopg.Connection, parallel: int) -> None:
+def prepare_session(conn: psycopg.Connection, parallel: int) -> None:
     fix_output_settings(conn)
     conn.prepare_threshold = None
     # Each batch is classified into temporary tables and re-read by every step; keep them in
@@ -369,7 +375,7 @@ def _limit_parallel(conn: psycopg.Connection, parallel: int, *, local: bool = Fa
     )
 
 
-class _Batches:
+class Batches:
     """Runs batches on one connection: each its own transaction with bounded lock waits, retried."""
 
     def __init__(
@@ -389,6 +395,9 @@ class _Batches:
         self.parameters = mapping_parameters(config)
         self.forwarded = 0
         self.forward_size = batch_size
+        # When each log entry the last committed forwarding took was captured (sync's lag).
+        self.captured_at: list[datetime] = []
+        self.forward_lock = journal.forwarding_lock_keys(config)
         self.step = ""
         self.executor = executor(conn, config)
 
@@ -560,6 +569,7 @@ class _Batches:
             return done
 
     def _forward_once(self, source: str, upto: int, size: int) -> Counter[str] | None:
+        self._execute("045_forward_lock", self.forward_lock)
         taken = self._execute("050_take", {"source_table": source, "upto": upto, "batch_size": size}).rowcount
         if not taken:
             return None
@@ -572,12 +582,15 @@ class _Batches:
                     counts[f"{source}.{fate}" + (f".{reason}" if reason else "")] += rows
             elif relative.endswith("030_create_sessions.sql"):
                 counts["sessions_created"] += max(cursor.rowcount, 0)
+            elif relative.endswith("080_mark_forwarded.sql"):
+                self.captured_at = [row[0] for row in cursor.fetchall()]
         crash.point("merge.in_forward", self.forwarded + 1)
         return counts
 
     def _forward_failed(self, source: str, upto: int, detail: str) -> Counter[str] | None:
         """Forward the next captured change, which fails by itself, as a quarantined row."""
         conn, texts = self.conn, self.texts
+        conn.execute(texts["045_forward_lock"], self.forward_lock)
         taken = conn.execute(
             texts["050_take"], {"source_table": source, "upto": upto, "batch_size": 1}
         ).rowcount
@@ -587,6 +600,9 @@ class _Batches:
         for relative in FAILED_FORWARD_FILES:
             if relative.endswith("071_quarantine_failed.sql"):
                 _with_snapshot_or_id(conn, texts[_step_name(relative)], values)
+            elif relative.endswith("080_mark_forwarded.sql"):
+                cursor = conn.execute(texts[_step_name(relative)], values)
+                self.captured_at = [row[0] for row in cursor.fetchall()]
             else:
                 conn.execute(texts[_step_name(relative)], values)
         return Counter({f"{source}.forwarded": taken, f"{source}.quarantined.merge_error": 1})
@@ -639,8 +655,8 @@ def _worker(
     try:
         with db.sibling(main) as conn:
             # The workers are the parallelism: no parallel-query helpers besides.
-            _prepare_session(conn, 0)
-            runner = _Batches(conn, config, batch_size, shared, texts)
+            prepare_session(conn, 0)
+            runner = Batches(conn, config, batch_size, shared, texts)
             while not shared.stop.is_set():
                 try:
                     position = todo.get_nowait()
@@ -669,7 +685,7 @@ def _merge_parts(
     counts: Counter[str] = Counter()
     batches = 0
     if workers <= 1 or len(positions) <= 1:
-        runner = _Batches(conn, config, batch_size, shared, texts)
+        runner = Batches(conn, config, batch_size, shared, texts)
         for position in positions:
             found, done = runner.merge_part(position)
             counts.update(found)
@@ -708,7 +724,7 @@ def executor(conn: psycopg.Connection, config: Config) -> BoundedExecutor:
     )
 
 
-def forward_all(batches: _Batches, on_progress: ProgressCallback | None = None) -> Counter[str]:
+def forward_all(batches: Batches, on_progress: ProgressCallback | None = None) -> Counter[str]:
     """Forward every captured change logged so far, source by source. Changes logged meanwhile
     are left to the next run (or the cut-over): under an app that never stops writing, chasing
     them would never end."""
@@ -732,7 +748,7 @@ def forward(conn: psycopg.Connection, config: Config, *, batch_size: int | None 
     tables are closed. CONN must be in autocommit mode."""
     fix_output_settings(conn)
     result = MergeResult()
-    batches = _Batches(conn, config, batch_size or config.merge.batch_size)
+    batches = Batches(conn, config, batch_size or config.merge.batch_size)
     conn.execute(batches.texts["005_link_candidates"])
     result.run_counts = forward_all(batches)
     conn.execute("DROP TABLE IF EXISTS link_candidates")
@@ -751,6 +767,8 @@ def totals(conn: psycopg.Connection, config: Config) -> dict[str, int]:
 ROLLBACK_FILES = (
     "capture/030_drop_triggers.sql",
     "capture/035_drop_function.sql",
+    "capture/032_drop_app_trigger.sql",
+    "capture/036_drop_app_function.sql",
     "merge/200_rollback_messages.sql",
     "merge/210_rollback_restore_sessions.sql",
     "merge/220_rollback_delete_sessions.sql",
@@ -861,7 +879,7 @@ class Merge:
         result = MergeResult(workers=workers)
         # What runs on CONN alone (the link plan, forwarding, sequencing) may use the other workers'
         # share of the server as parallel-query helpers, and no more.
-        _prepare_session(conn, workers - 1)
+        prepare_session(conn, workers - 1)
         result.backup_schema = backup.latest_verified(conn, config)
         if journal.baseline(conn, config, PHASE) is None:
             journal.record_baseline(conn, config, record, chat_checksums(conn, config, MERGED_TABLES))
@@ -875,7 +893,7 @@ class Merge:
 
         shared = _Shared(advance, pause_ratio)
         texts = {step.name: step.sql for step in plan.steps}
-        batches = _Batches(conn, config, batch_size, shared, texts)
+        batches = Batches(conn, config, batch_size, shared, texts)
         batches.prepare(workers)
         run_counts, result.batches = _merge_parts(
             conn, config, _positions(conn, config), batch_size, workers, shared, texts
@@ -917,9 +935,11 @@ class Merge:
         notes: dict[str, Any] = {
             "fates": checked.totals,
             "pending (captured, not forwarded yet)": checked.pending,
+            "written back to the legacy table": checked.written_back,
+            "pending (to write back)": checked.write_back_pending,
         }
-        if checked.oldest_pending is not None:
-            notes["oldest pending capture"] = checked.oldest_pending.isoformat()
+        if checked.oldest_pending_seconds is not None:
+            notes["oldest pending capture, seconds ago"] = round(checked.oldest_pending_seconds, 1)
         return Report(PHASE, dict(checked.counts), findings, notes)
 
     def rollback_plan(self, ctx: Context) -> Plan:
@@ -952,6 +972,8 @@ class Merge:
 
             run("030_drop_triggers")
             run("035_drop_function")
+            run("032_drop_app_trigger")
+            run("036_drop_app_function")
             counts["messages_deleted"] = run("200_rollback_messages").rowcount
             counts["sessions_restored"] = run("210_rollback_restore_sessions").rowcount
             counts["sessions_deleted"] = run("220_rollback_delete_sessions").rowcount

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import psycopg
 
@@ -27,7 +26,10 @@ CHECKS = {
     "sessions": "verify/090_sessions.sql",
     "participants": "verify/095_participants.sql",
     "duplicates": "verify/100_duplicates.sql",
+    "written_back": "verify/105_written_back.sql",
 }
+# The provenance batch of legacy rows written back from chat_messages (sync's way back).
+WRITE_BACK_BATCH = -2
 # Checked in Python over the chat's references (file columns and strings inside metadata): each
 # one into the target bucket names an object there, in a form that can fetch from it.
 REFERENCES = "references"
@@ -48,9 +50,14 @@ class VerifyReport:
     counts: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
-    # Rows whose captured changes wait to be forwarded (not discrepancies), and the oldest's time.
+    # Source rows whose captured changes wait to be forwarded (pending, not discrepancies), and
+    # how long the oldest of those changes has waited.
     pending: int = 0
-    oldest_pending: datetime | None = None
+    oldest_pending_seconds: float | None = None
+    # The new app's chat messages whose changes wait to be written back, and the legacy rows
+    # written back so far.
+    write_back_pending: int = 0
+    written_back: int = 0
 
     @property
     def clean(self) -> bool:
@@ -62,18 +69,21 @@ def statements(config: Config) -> list[Step]:
     return [Step(PHASE, name, sqlfiles.render(path, names)) for name, path in CHECKS.items()]
 
 
-def _pending(conn: psycopg.Connection, config: Config) -> tuple[set[str], datetime | None]:
-    """The keys (source ids and their chat message ids) of rows whose changes wait to be forwarded."""
+def _pending(conn: psycopg.Connection, config: Config) -> tuple[set[str], int, float | None]:
+    """The keys (source ids and their chat message ids) of rows whose changes wait to be
+    forwarded, how many source rows they are, and the oldest change's wait in seconds."""
     keys: set[str] = set()
+    sources: set[str] = set()
     oldest = None
-    for source_id, chat_message_id, captured_at in conn.execute(
+    for source_id, chat_message_id, waited in conn.execute(
         sqlfiles.render("verify/110_pending.sql", identifiers(config))
     ):
         keys.add(source_id)
+        sources.add(source_id)
         if chat_message_id:
             keys.add(chat_message_id)
-        oldest = captured_at if oldest is None else min(oldest, captured_at)
-    return keys, oldest
+        oldest = waited if oldest is None else max(oldest, waited)
+    return keys, len(sources), oldest
 
 
 def run(conn: psycopg.Connection, config: Config, *, shown_per_check: int = 20) -> VerifyReport:
@@ -92,11 +102,24 @@ def run(conn: psycopg.Connection, config: Config, *, shown_per_check: int = 20) 
     # merge imports this module for its verify; its classification parameters come the other way.
     from consolidation.phases.merge import mapping_parameters
 
-    parameters = mapping_parameters(config)
+    parameters = {**mapping_parameters(config), "write_back_batch": WRITE_BACK_BATCH}
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        pending, oldest = _pending(conn, config)
-        waiting: set[str] = set()
+        pending, report.pending, report.oldest_pending_seconds = _pending(conn, config)
+        names = identifiers(config)
+        going_back: set[str] = set()
+        for chat_message_id, session_id in conn.execute(
+            sqlfiles.render("verify/120_write_back_pending.sql", names)
+        ):
+            going_back.add(chat_message_id)
+            if session_id:
+                pending.add(session_id)
+        report.write_back_pending = len(going_back)
+        pending |= going_back
+        report.written_back = conn.execute(
+            sqlfiles.render("verify/125_written_back_count.sql", names),
+            {"write_back_batch": WRITE_BACK_BATCH},
+        ).fetchone()[0]
         for step in statements(config):
             count = 0
             # A named cursor streams the rows: memory stays flat however many findings there are.
@@ -104,14 +127,11 @@ def run(conn: psycopg.Connection, config: Config, *, shown_per_check: int = 20) 
                 cursor.execute(step.sql, parameters if "%(" in step.sql else None)
                 for table_name, key, detail in cursor:
                     if str(key) in pending:
-                        waiting.add(str(key))
                         continue
                     count += 1
                     if count <= shown_per_check:
                         report.findings.append(Finding(step.name, table_name, key, detail))
             report.counts[step.name] = count
-        report.pending = len({row for row in pending if row in waiting})
-        report.oldest_pending = oldest
         count = 0
         for table_name, key, detail in chat_reference_findings(conn, config):
             count += 1

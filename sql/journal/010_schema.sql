@@ -185,3 +185,16 @@ CREATE TABLE IF NOT EXISTS :"tool.capture_log" (
 );
 CREATE INDEX IF NOT EXISTS capture_log_source_idx ON :"tool.capture_log" (source_table, source_id);
 CREATE INDEX IF NOT EXISTS capture_log_pending_idx ON :"tool.capture_log" (id) WHERE forwarded_at IS NULL;
+
+-- The way back (sync's write-back): every insert, update or delete the new app makes in
+-- chat_messages while write-back is on, as its trigger logged it (sql/capture/016, 022). Sync
+-- writes each logged message into the legacy table the old app reads when its session has a
+-- legacy home; written_back_at marks what it has handled.
+CREATE TABLE IF NOT EXISTS :"tool.app_log" (
+  id bigserial PRIMARY KEY,
+  chat_message_id uuid NOT NULL,
+  operation text NOT NULL CHECK (operation IN ('INSERT', 'UPDATE', 'DELETE')),
+  captured_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  written_back_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS app_log_pending_idx ON :"tool.app_log" (id) WHERE written_back_at IS NULL;

@@ -1,0 +1,2 @@
+-- Realtime no longer streams this table's changes.
+ALTER PUBLICATION :"publication" DROP TABLE :"table";
