@@ -22,7 +22,7 @@ from consolidation.pytest_plugin import LocalDatabase
 from consolidation.stack import Stack
 
 CONSOLIDATE = str(Path(sys.executable).parent / "consolidate")
-SERVICE_KEY = "sb-service-key-4f2b9c7e1a6d"
+SERVICE_KEY = "sb_secret_4f2b9c7e1a6d0c3e"  # a secret key's form: the tool checks the form first
 WRONG_PASSWORD = "wrong-password-9d3e7a1c"
 # Every command's normal path, in the order an operator runs them, on one database, with its exit
 # code; {out} is a folder for the files they write.
