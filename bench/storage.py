@@ -1,25 +1,36 @@
 """bench/storage: the storage phase over N files of mixed sizes, against a plain copy of the same bytes.
 
 Usage: .venv/bin/python bench/storage.py [--files 10000] [--concurrency 8]
+       .venv/bin/python bench/storage.py --backend supabase --dir STACK_DIR [--files N] [--concurrency 8]
 Starts a throwaway local stack, writes N objects to chat-attachments (85% 0.5-16 KB, 14% 16-128 KB,
 1% 0.5-2 MB) with one chat message referring to each, copies the same files with shutil into a
 scratch folder (the baseline), then times the whole storage apply through the local backend:
 inventory (hash), copy, verify (hash again), rewrite, delete. Prints files/s, MB/s and the ratio.
+
+With --backend supabase the files are written into the stack at --dir, which a real Storage API
+server serves (../shared/storage-server/; CONSOLIDATION_STORAGE_URL and CONSOLIDATION_SERVICE_KEY
+name it), with its legacy schema created there (a fresh stack: the bench adds rows and objects).
+The baseline is a bare loop of the same server's calls at the same concurrency: a server-side
+copy of every file, then their removal 500 a call; the figure is files/s of apply ÷ files/s of
+that loop (target ≥ 0.7).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from consolidation.storage_migration.backends.local import LocalBackend
+from consolidation.storage_migration.backends.supabase_http import SupabaseStorageBackend
 from consolidation.storage_migration.local_store import LocalStore, NewObject
 
 from consolidation.core import journal
@@ -75,12 +86,60 @@ def _rows(conn: psycopg.Connection, count: int) -> None:
     )
 
 
+def bench_http(args: argparse.Namespace, config: Config) -> None:
+    """apply through the real Storage API against a bare loop of its copy and remove calls."""
+    url, key = os.environ.get("CONSOLIDATION_STORAGE_URL"), os.environ.get("CONSOLIDATION_SERVICE_KEY")
+    if not (url and key and args.dir):
+        raise SystemExit(
+            "--backend supabase needs --dir and CONSOLIDATION_STORAGE_URL, CONSOLIDATION_SERVICE_KEY"
+        )
+    stack = Stack(args.dir)
+    objects = _objects(args.files)
+    total = sum(len(item.data) for item in objects)
+    with psycopg.connect(stack.database_url(), autocommit=True) as conn:
+        apply_legacy_schema(conn)
+        journal.install(conn, config)
+        with LocalStore(conn, stack.store_root) as store:
+            store.put_many(objects)
+        _rows(conn, args.files)
+    print(f"{args.files} files, {total / 1e6:.1f} MB, concurrency {args.concurrency}, through {url}")
+    backend = SupabaseStorageBackend(url, key, concurrency=args.concurrency)
+    try:
+        names = [item.name for item in objects]
+        started = time.perf_counter()
+        def bare_copy(name: str) -> None:
+            backend.copy("chat-attachments", name, "chat-files", f"bare/{name}")
+
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            list(pool.map(bare_copy, names))
+        for start in range(0, len(names), 500):
+            backend.remove("chat-files", [f"bare/{name}" for name in names[start:start + 500]])
+        bare_seconds = time.perf_counter() - started
+        with psycopg.connect(stack.database_url(), autocommit=True) as conn:
+            started = time.perf_counter()
+            result = transfer.apply(conn, config, backend)
+            apply_seconds = time.perf_counter() - started
+            report = transfer.verify(conn, config, backend)
+    finally:
+        backend.close()
+    moved = result.counts["sources deleted (this run)"]
+    print(f"storage apply:  {apply_seconds:7.2f}s  {args.files / apply_seconds:8.0f} files/s "
+          f"({moved} moved, verify clean: {report.clean})")
+    print(f"bare copy+remove calls: {bare_seconds:7.2f}s  {args.files / bare_seconds:8.0f} files/s")
+    print(f"ratio (files/s of apply / of the bare calls): {bare_seconds / apply_seconds:.2f}  target >= 0.7")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--backend", choices=("local", "supabase"), default="local")
+    parser.add_argument("--dir", type=Path, default=None, help="the stack a Storage API server serves")
     args = parser.parse_args()
     config = Config(storage=Storage(concurrency=args.concurrency))
+    if args.backend == "supabase":
+        bench_http(args, config)
+        return
 
     directory = Path(tempfile.mkdtemp(prefix="bench-storage-"))
     stack = Stack(directory)
