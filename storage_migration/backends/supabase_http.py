@@ -263,16 +263,23 @@ class SupabaseStorageBackend:
             {"content-type": content_type, "upsert": "true"},
         )
 
-    def _post(self, action: str, route: str, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
+    def _post(
+        self, action: str, route: str, bucket: str, name: str, to_bucket: str, to_name: str
+    ) -> dict[str, Any]:
         body = {"bucketId": bucket, "sourceKey": name,
                 "destinationBucket": to_bucket, "destinationKey": to_name}
 
-        def send() -> None:
+        def send() -> dict[str, Any]:
             response = self._http.post(route, json=body)
             if response.is_error:
                 raise api_error(response)
+            try:
+                answer = response.json()
+            except ValueError:
+                return {}
+            return answer if isinstance(answer, dict) else {}
 
-        self._call(action, bucket if to_bucket == bucket else f"{bucket} (to {to_bucket})", send)
+        return self._call(action, bucket if to_bucket == bucket else f"{bucket} (to {to_bucket})", send)
 
     def copy(self, bucket: str, name: str, to_bucket: str, to_name: str) -> None:
         self._post("copy an object", "/object/copy", bucket, name, to_bucket, to_name)
@@ -284,10 +291,17 @@ class SupabaseStorageBackend:
         def copy_one(order: CopyOrder) -> Copied | Exception:
             bucket, name, to_bucket, to_name = order
             try:
-                copy = self.info(to_bucket, to_name)
-                if made := copy is None:
-                    self.copy(bucket, name, to_bucket, to_name)
-                    copy = self.info(to_bucket, to_name)
+                # Copy first: the answer holds the new object's record (its ETag); an existing
+                # destination (an earlier run's copy) is a 409, and then it is looked up.
+                made, etag = True, None
+                try:
+                    answer = self._post("copy an object", "/object/copy", bucket, name, to_bucket, to_name)
+                    etag = (answer.get("metadata") or {}).get("eTag")
+                except ObjectRefused as exc:
+                    if exc.status != "409":
+                        raise
+                    made, found = False, self.info(to_bucket, to_name)
+                    etag = found.etag if found else None
                 digest, size = hashlib.sha256(), 0
                 for chunk in self.stream(to_bucket, to_name):
                     digest.update(chunk)
@@ -295,7 +309,7 @@ class SupabaseStorageBackend:
             except (OSError, ValueError, ObjectRefused) as exc:
                 return exc
             # The server's record of the copy: what proves it when the source cannot be read.
-            return Copied(size, digest.hexdigest(), made, copy.etag if copy else None)
+            return Copied(size, digest.hexdigest(), made, etag.strip('"') if etag else None)
 
         with ThreadPoolExecutor(self.concurrency) as pool:
             return list(pool.map(copy_one, orders))
@@ -308,6 +322,35 @@ class SupabaseStorageBackend:
             self._call("remove objects", bucket, self._storage.from_(bucket).remove, names)
 
     def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
+        # list-v2 without a delimiter returns every object under PREFIX, flat, a page per call;
+        # a server without it (404) is walked folder by folder.
+        folder = prefix if not prefix or prefix.endswith("/") else f"{prefix}/"  # a folder, not a stem
+        cursor: str | None = None
+        while True:
+            body: dict[str, Any] = {"prefix": folder, "limit": PAGE_SIZE, "with_delimiter": False}
+            if cursor:
+                body["cursor"] = cursor
+
+            def send(body: dict[str, Any] = body) -> dict[str, Any]:
+                response = self._http.post(f"/object/list-v2/{quote(bucket)}", json=body)
+                if response.is_error:
+                    raise api_error(response)
+                return response.json()
+
+            try:
+                page = self._call("list objects", bucket, send)
+            except ObjectRefused as exc:
+                if exc.status == "404" and cursor is None:
+                    yield from self._walk(bucket, prefix)
+                    return
+                raise
+            for entry in page.get("objects") or []:
+                yield _object_info(bucket, entry["name"], entry.get("metadata") or {})
+            cursor = page.get("nextCursor")
+            if not page.get("hasNext") or not cursor:
+                return
+
+    def _walk(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
         # The list route returns one folder level; folders (id None) are walked recursively.
         offset = 0
         while True:
@@ -318,7 +361,7 @@ class SupabaseStorageBackend:
             for entry in page:
                 path = f"{prefix.rstrip('/')}/{entry['name']}".lstrip("/")
                 if entry.get("id") is None:
-                    yield from self.list(bucket, path)
+                    yield from self._walk(bucket, path)
                     continue
                 yield _object_info(bucket, path, entry.get("metadata") or {})
             if len(page) < PAGE_SIZE:
