@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python bench/storage.py [--files 10000] [--concurrency 8]
        .venv/bin/python bench/storage.py --backend supabase --dir STACK_DIR [--files N] [--concurrency 8]
+       .venv/bin/python bench/storage.py --rss-with-mb 1024 [--files N]
 Starts a throwaway local stack, writes N objects to chat-attachments (85% 0.5-16 KB, 14% 16-128 KB,
 1% 0.5-2 MB) with one chat message referring to each, copies the same files with shutil into a
 scratch folder (the baseline), then times the whole storage apply through the local backend:
@@ -13,6 +14,10 @@ name it), with its legacy schema created there (a fresh stack: the bench adds ro
 The baseline is a bare loop of the same server's calls at the same concurrency: a server-side
 copy of every file, then their removal 500 a call; the figure is files/s of apply ÷ files/s of
 that loop (target ≥ 0.7).
+
+With --rss-with-mb M the files get one more object of M MB (referenced like the others), and
+`consolidate storage --apply` runs as a child process: its peak RSS is printed (target ≤ 150 MB
+with a 1 GB object), beside the peak RSS of `consolidate --help` in the same run (the baseline).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import argparse
 import os
 import random
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -129,14 +136,78 @@ def bench_http(args: argparse.Namespace, config: Config) -> None:
     print(f"ratio (files/s of apply / of the bare calls): {bare_seconds / apply_seconds:.2f}  target >= 0.7")
 
 
+def _child_peak_mb(argv: list[str], environment: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
+    """Peak RSS of one child process running ARGV (the children's maximum, read after it ends:
+    each measurement is the first child of a fresh interpreter)."""
+    code = (
+        "import resource, subprocess, sys, json; "
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "print(json.dumps([resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode, "
+        "done.stdout[-2000:], done.stderr[-2000:]]))"
+    )
+    import json
+
+    raw = subprocess.run([sys.executable, "-c", code, *argv], env=environment, capture_output=True, text=True,
+                         check=True)
+    peak_kb, returncode, out, err = json.loads(raw.stdout)
+    return peak_kb / 1024, subprocess.CompletedProcess(argv, returncode, out, err)
+
+
+def bench_rss(args: argparse.Namespace, config: Config) -> None:
+    """Peak RSS of `consolidate storage --apply` with one large object among the files."""
+    directory = Path(tempfile.mkdtemp(prefix="bench-storage-rss-"))
+    stack = Stack(directory)
+    stack.up()
+    try:
+        database = LocalCluster(stack).create("bench_storage_rss")
+        objects = _objects(args.files - 1)
+        big = NewObject(
+            id=uuid.uuid4(), bucket="chat-attachments",
+            name=f"u{(args.files - 1) % 200}/{args.files - 1}/file-{args.files - 1}.bin",
+            data=random.Random(5).randbytes(1 << 20) * args.rss_with_mb,
+            content_type="application/octet-stream", version=str(uuid.uuid4()), created_at=datetime.now(UTC),
+        )
+        with psycopg.connect(database.url, autocommit=True) as conn:
+            apply_legacy_schema(conn)
+            journal.install(conn, config)
+            with LocalStore(conn, database.store_root) as store:
+                store.put_many([*objects, big])
+            _rows(conn, args.files)
+        del objects, big
+        environment = {**os.environ, **database.environment()}
+        consolidate = str(Path(sys.executable).parent / "consolidate")
+        baseline, _ = _child_peak_mb([consolidate, "--help"], environment)
+        started = time.perf_counter()
+        peak, done = _child_peak_mb([consolidate, "storage", "--apply", "--force-order"], environment)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"storage --apply exited {done.returncode}: {done.stderr}")
+        with psycopg.connect(database.url) as conn:
+            moved = conn.execute(
+                "SELECT (metadata->>'size')::bigint FROM storage.objects WHERE bucket_id = 'chat-files'"
+                " ORDER BY 1 DESC LIMIT 1"
+            ).fetchone()
+        print(f"{args.files} files, one of them {args.rss_with_mb} MB: storage --apply in {seconds:.1f} s; "
+              f"the largest object in chat-files now: {moved[0] / 2**20 if moved else 0:.0f} MB")
+        print(f"peak RSS: storage --apply {peak:.0f} MB, consolidate --help {baseline:.0f} MB "
+              f"(target <= 150 MB with a 1 GB object)")
+    finally:
+        stack.down()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--backend", choices=("local", "supabase"), default="local")
     parser.add_argument("--dir", type=Path, default=None, help="the stack a Storage API server serves")
+    parser.add_argument("--rss-with-mb", type=int, default=0, help="add one object of this size; peak RSS")
     args = parser.parse_args()
     config = Config(storage=Storage(concurrency=args.concurrency))
+    if args.rss_with_mb:
+        bench_rss(args, config)
+        return
     if args.backend == "supabase":
         bench_http(args, config)
         return
