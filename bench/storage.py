@@ -23,6 +23,7 @@ with a 1 GB object), beside the peak RSS of `consolidate --help` in the same run
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -145,8 +146,6 @@ def _child_peak_mb(argv: list[str], environment: dict[str, str]) -> tuple[float,
         "print(json.dumps([resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode, "
         "done.stdout[-2000:], done.stderr[-2000:]]))"
     )
-    import json
-
     raw = subprocess.run([sys.executable, "-c", code, *argv], env=environment, capture_output=True, text=True,
                          check=True)
     peak_kb, returncode, out, err = json.loads(raw.stdout)

@@ -68,6 +68,13 @@ def content_etag(etag: str | None) -> str | None:
     return found if _CONTENT_ETAG.fullmatch(found) else None
 
 
+def proved_by_etag(expected: InventoryObject, size: int, etag: str | None) -> bool:
+    """Whether a copy of SIZE bytes the server records with ETAG is EXPECTED, by the server's
+    own records: equal sizes and equal content hashes (an unreadable source's only proof)."""
+    recorded = content_etag(expected.etag)
+    return recorded is not None and (size, content_etag(etag)) == (expected.size, recorded)
+
+
 def sha256_of(backend: StorageBackend, bucket: str, name: str) -> tuple[int, str]:
     """Size and sha256 of an object's bytes as the backend serves them, streamed (bounded memory)."""
     digest, size = hashlib.sha256(), 0

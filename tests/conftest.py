@@ -14,9 +14,11 @@ import hashlib
 import subprocess
 import sys
 import tomllib
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from consolidation.storage_migration.backends.local import LocalBackend
 from hypothesis import HealthCheck, settings
@@ -63,6 +65,23 @@ def consolidate(
     return subprocess.run(
         [CONSOLIDATE, *argv], env=environment, capture_output=True, text=True, timeout=timeout
     )
+
+
+def as_app(conn: psycopg.Connection, statement: str, params: list) -> None:
+    """Run STATEMENT as PostgREST runs an authenticated user's request."""
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE authenticated")
+        conn.execute(statement, params)
+
+
+def migrated(conn: psycopg.Connection, count: int) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID]]:
+    """COUNT legacy booking messages merge migrated: (id, booking, sender, their chat message)."""
+    return conn.execute(
+        "SELECT m.id, m.booking_id, m.sender_id, p.chat_message_id FROM messages m "
+        "JOIN consolidation.provenance p ON p.source_table = 'messages' AND p.source_id = m.id "
+        "WHERE p.fate = 'migrated' AND m.booking_id IS NOT NULL ORDER BY m.id LIMIT %s",
+        [count],
+    ).fetchall()
 
 
 def apply(

@@ -8,7 +8,7 @@ import uuid
 
 import psycopg
 import pytest
-from conftest import apply, consolidate, rollback
+from conftest import apply, as_app, consolidate, migrated, rollback
 
 from consolidation.core import journal
 from consolidation.core.config import Config
@@ -20,22 +20,6 @@ from consolidation.pytest_plugin import LocalDatabase
 
 CONFIG = Config()
 NEW_ID = uuid.UUID("0eeeeeee-0000-4000-8000-000000000001")
-
-
-def as_app(conn: psycopg.Connection, statement: str, params: list) -> None:
-    """Run STATEMENT as PostgREST runs an authenticated user's request."""
-    with conn.transaction():
-        conn.execute("SET LOCAL ROLE authenticated")
-        conn.execute(statement, params)
-
-
-def migrated(conn: psycopg.Connection, count: int) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID]]:
-    return conn.execute(
-        "SELECT m.id, m.booking_id, m.sender_id, p.chat_message_id FROM messages m "
-        "JOIN consolidation.provenance p ON p.source_table = 'messages' AND p.source_id = m.id "
-        "WHERE p.fate = 'migrated' AND m.booking_id IS NOT NULL ORDER BY m.id LIMIT %s",
-        [count],
-    ).fetchall()
 
 
 @pytest.fixture

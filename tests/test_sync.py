@@ -12,7 +12,7 @@ import uuid
 
 import psycopg
 import pytest
-from conftest import CONSOLIDATE, apply, consolidate, rollback
+from conftest import CONSOLIDATE, apply, as_app, consolidate, migrated, rollback
 
 from consolidation.core.config import Config
 from consolidation.core.crash import CRASH_ENV
@@ -25,22 +25,6 @@ CONFIG = Config()
 NAMESPACE = CONFIG.session_rule.direct_namespace
 NEW_IDS = [uuid.UUID(f"0fffffff-0000-4000-8000-{n:012d}") for n in range(1, 6)]
 UNKNOWN_SENDER = uuid.UUID("0fffffff-dead-4000-8000-000000000000")
-
-
-def as_app(conn: psycopg.Connection, statement: str, params: list) -> None:
-    """Run STATEMENT as PostgREST runs an authenticated user's request."""
-    with conn.transaction():
-        conn.execute("SET LOCAL ROLE authenticated")
-        conn.execute(statement, params)
-
-
-def migrated(conn: psycopg.Connection, count: int) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID]]:
-    return conn.execute(
-        "SELECT m.id, m.booking_id, m.sender_id, p.chat_message_id FROM messages m "
-        "JOIN consolidation.provenance p ON p.source_table = 'messages' AND p.source_id = m.id "
-        "WHERE p.fate = 'migrated' AND m.booking_id IS NOT NULL ORDER BY m.id LIMIT %s",
-        [count],
-    ).fetchall()
 
 
 def old_app_writes(conn: psycopg.Connection) -> dict[str, uuid.UUID]:

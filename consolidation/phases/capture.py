@@ -42,13 +42,16 @@ def _run(conn: psycopg.Connection, config: Config, files: tuple[str, ...]) -> No
     ).statements("capture triggers", [sqlfiles.render(relative, names) for relative in files])
 
 
-def install_statements(config: Config) -> list[tuple[str, str]]:
-    """The statements that turn capture on, by name, as they run."""
+def _named(config: Config, files: tuple[str, ...]) -> list[tuple[str, str]]:
     names = identifiers(config)
     return [
-        (relative.split("/")[-1].removesuffix(".sql"), sqlfiles.render(relative, names))
-        for relative in INSTALL_FILES
+        (relative.split("/")[-1].removesuffix(".sql"), sqlfiles.render(relative, names)) for relative in files
     ]
+
+
+def install_statements(config: Config) -> list[tuple[str, str]]:
+    """The statements that turn capture on, by name, as they run."""
+    return _named(config, INSTALL_FILES)
 
 
 def install(conn: psycopg.Connection, config: Config) -> None:
@@ -64,11 +67,7 @@ def remove(conn: psycopg.Connection, config: Config) -> None:
 
 def install_write_back_statements(config: Config) -> list[tuple[str, str]]:
     """The statements that turn the way back's log on, by name, as they run."""
-    names = identifiers(config)
-    return [
-        (relative.split("/")[-1].removesuffix(".sql"), sqlfiles.render(relative, names))
-        for relative in APP_INSTALL_FILES
-    ]
+    return _named(config, APP_INSTALL_FILES)
 
 
 def install_write_back(conn: psycopg.Connection, config: Config) -> None:

@@ -34,6 +34,7 @@ from consolidation.storage_migration.inventory import (
     content_etag,
     load_inventory,
     locate,
+    proved_by_etag,
     reference_sites_sql,
     scan_references,
     sha256_of,
@@ -484,7 +485,7 @@ def _judged(outcome: Copied | Exception, expected: InventoryObject) -> tuple[str
     if expected.sha256 is None:
         # The backend could not read the source: the server's own record of the copy (its
         # size and content hash) must match its record of the source.
-        if recorded and (size, content_etag(outcome.etag)) == (expected.size, recorded):
+        if proved_by_etag(expected, size, outcome.etag):
             return "verified", digest, None
         return "failed", digest, (
             f"copy has {size} bytes ETag {outcome.etag}, the source had {expected.size} bytes "
@@ -809,8 +810,7 @@ def verify(conn: psycopg.Connection, config: Config, backend: StorageBackend) ->
             return None
         expected = inventory[source]
         if expected.sha256 is None:  # proved by the server's content hash, as apply proved it
-            proof = content_etag(expected.etag)
-            if (info.size, content_etag(info.etag)) != (expected.size, proof) or proof is None:
+            if not proved_by_etag(expected, info.size, info.etag):
                 return (f"{config.storage.target_bucket}/{shown(name)} has {info.size} bytes ETag "
                         f"{info.etag}, the source had {expected.size} bytes ETag {expected.etag}")
             return None
