@@ -13,6 +13,7 @@ project downloads through the API with the bytes the local side holds.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 from pathlib import Path
@@ -52,13 +53,19 @@ ORDER BY 1, 2
 REFERENCES = "SELECT id, file_url FROM public.chat_messages WHERE file_url IS NOT NULL ORDER BY id"
 
 
-def _run(database: LocalDatabase | None, backend: str) -> None:
+def _run(database: LocalDatabase | None, backend: str, out: Path) -> list[str]:
+    """Every phase with --apply, the storage plan's move map written first; the map's moves."""
     # Only names in the signature: a failure's traceback shows arguments, and the environment
     # holds the database password and the service key.
+    chosen = {"CONSOLIDATION_STORAGE_BACKEND": backend}
     for phase in PHASES:
-        chosen = {"CONSOLIDATION_STORAGE_BACKEND": backend}
+        if phase == "storage":
+            done = consolidate(database, "storage", "plan", "--out", str(out), env=chosen, timeout=900)
+            assert done.returncode == 0, f"storage plan --out: {done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         done = consolidate(database, phase, "--apply", env=chosen, timeout=900)
         assert done.returncode == 0, f"{phase} --apply: {done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    with (out / "moves.csv").open(newline="", encoding="utf-8") as moves:
+        return sorted(row[:4] for row in list(csv.reader(moves))[1:])
 
 
 def _state(url: str, root: Path) -> tuple[list, list, dict]:
@@ -77,12 +84,13 @@ def _state(url: str, root: Path) -> tuple[list, list, dict]:
 
 
 def test_the_pipeline_through_the_storage_api_ends_as_through_the_local_backend(
-    legacy_db: LocalDatabase,
+    legacy_db: LocalDatabase, tmp_path: Path,
 ) -> None:
     url, root = os.environ["DATABASE_URL"], Path(os.environ["CONSOLIDATION_STORAGE_ROOT"])
     seed_legacy(url, root, SeedOptions.small(), reset=True)
-    _run(None, "supabase")  # the environment's database, through the server
-    _run(legacy_db, "local")
+    http_moves = _run(None, "supabase", tmp_path / "http")  # the environment's database, through the server
+    local_moves = _run(legacy_db, "local", tmp_path / "local")
+    assert http_moves == local_moves and http_moves  # the same moves planned (keys and destinations)
 
     http_objects, http_rows, http_digests = _state(url, root)
     local_objects, local_rows, local_digests = _state(legacy_db.url, legacy_db.store_root)

@@ -19,7 +19,7 @@ from consolidation.core.errors import ConfigError, FindingsError, PhaseOrderErro
 from consolidation.phases import storage_transfer as transfer
 from consolidation.phases.contract import Context, Finding, Option, Plan, Report, Result, Step, command
 from consolidation.phases.storage_move_map import move_map
-from consolidation.storage_migration.backends.base import StorageBackend
+from consolidation.storage_migration.backends.base import ObjectRefused, StorageBackend
 from consolidation.storage_migration.inventory import sha256_of
 
 PHASE = transfer.PHASE
@@ -83,9 +83,13 @@ def _move_map_files(
     with _backend(ctx) as backend:
 
         def sha256(key: transfer.Key) -> str:
+            # Empty where it cannot be read: gone, or a key the Storage API will not name (its
+            # copy is proved by the server's content hash instead).
+            if not backend.readable(key[1]):
+                return ""
             try:
                 return sha256_of(backend, *key)[1]
-            except FileNotFoundError:
+            except (FileNotFoundError, ObjectRefused):
                 return ""
 
         return move_map(built, pending, sha256).files()
